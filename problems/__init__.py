@@ -1,0 +1,1 @@
+"""Combinatorial problems and the Numba LNS engine they share."""

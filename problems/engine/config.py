@@ -1,0 +1,87 @@
+"""Validated configuration of the LNS engine."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+ACCEPTANCE = ("sa", "rrt")
+
+
+@dataclass(frozen=True)
+class LNSConfig:
+    """Parameters of one LNS run.
+
+    At least one of ``time_limit`` and ``iterations`` must be set; with both, whichever comes
+    first stops the run, and the annealing schedule follows whichever is further along.
+
+    Parameters
+    ----------
+    time_limit
+        Wall-clock seconds for the search (compilation and set-up excluded).
+    iterations
+        Maximum number of destroy/repair iterations.
+    seed
+        Seeds numba's RNG (operators draw from it), so a run with an iteration limit is
+        reproducible.
+    acceptance
+        ``"sa"`` simulated annealing or ``"rrt"`` record-to-record travel.
+    start_temp, end_temp
+        Annealing temperatures as multiples of the mean arc length of the initial solution.
+        Scaling by the instance's own arc length makes the defaults work for unit-square and
+        CVRPLIB coordinates alike (SISR's T0=100, Tf=1 on X instances are about these values).
+    rrt_threshold
+        Record-to-record travel: initial relative slack over the best cost, decreasing to 0.
+    segment, reaction, scores
+        Adaptive operator weights (Ropke & Pisinger 2006): every ``segment`` iterations each
+        weight moves by ``reaction`` toward the mean score it earned; ``scores`` rewards a new
+        global best, an improvement of the current solution, and an accepted worse solution.
+    min_remove, max_remove, max_remove_fraction
+        Destroy size is drawn uniformly between ``min_remove`` and
+        ``min(max_remove, max_remove_fraction * n)`` customers.
+    local_search
+        Run the compiled granular local search after every repair.
+    penalty_target
+        Fraction of feasible candidates the capacity penalty steers toward.
+    """
+
+    time_limit: float | None = None
+    iterations: int | None = None
+    seed: int = 0
+    acceptance: str = "sa"
+    start_temp: float = 0.5
+    end_temp: float = 0.005
+    rrt_threshold: float = 0.02
+    segment: int = 100
+    reaction: float = 0.1
+    scores: tuple[float, float, float] = (33.0, 9.0, 13.0)
+    min_remove: int = 5
+    max_remove: int = 60
+    max_remove_fraction: float = 0.3
+    local_search: bool = True
+    penalty_target: float = 0.3
+
+    def __post_init__(self) -> None:
+        if self.time_limit is None and self.iterations is None:
+            raise ValueError("set time_limit or iterations (or both)")
+        if self.time_limit is not None and not (self.time_limit > 0 and math.isfinite(
+                self.time_limit)):
+            raise ValueError(f"time_limit must be positive seconds, got {self.time_limit}")
+        if self.iterations is not None and self.iterations < 0:
+            raise ValueError(f"iterations must be >= 0, got {self.iterations}")
+        if self.acceptance not in ACCEPTANCE:
+            raise ValueError(f"acceptance must be one of {ACCEPTANCE}, got {self.acceptance!r}")
+        if not 0 < self.end_temp <= self.start_temp:
+            raise ValueError("need 0 < end_temp <= start_temp")
+        if not 0 <= self.rrt_threshold < 1:
+            raise ValueError("rrt_threshold must be in [0, 1)")
+        if self.segment < 1 or not 0 < self.reaction <= 1:
+            raise ValueError("segment must be >= 1 and reaction in (0, 1]")
+        if len(self.scores) != 3 or min(self.scores) < 0:
+            raise ValueError("scores must be three non-negative numbers")
+        if not 1 <= self.min_remove <= self.max_remove:
+            raise ValueError("need 1 <= min_remove <= max_remove")
+        if not 0 < self.max_remove_fraction <= 1:
+            raise ValueError("max_remove_fraction must be in (0, 1]")
+        if not 0 < self.penalty_target < 1:
+            raise ValueError("penalty_target must be in (0, 1)")
