@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from .commands.store_cli import register as register_store_commands
 from .durations import parse_duration
 
 app = typer.Typer(
@@ -29,12 +30,14 @@ def _main() -> None:
 
 @app.command()
 def solve(
-    problem: Annotated[str, typer.Option(help="cvrp, tsp or ovrp")] = "cvrp",
+    problem: Annotated[
+        str | None, typer.Option(help="cvrp, tsp or ovrp (default: the file's TYPE, else cvrp)")
+    ] = None,
     instance: Annotated[
         Path | None, typer.Option(help="VRPLIB/TSPLIB instance file", dir_okay=False)
     ] = None,
     generate: Annotated[
-        int | None, typer.Option(help="instead of --instance: a generated instance of N customers")
+        int | None, typer.Option(help="instead of --instance: a generated instance of size N")
     ] = None,
     time: Annotated[str, typer.Option(help="time limit: 90s, 5m, 1h or seconds")] = "10s",
     iterations: Annotated[int | None, typer.Option(help="iteration limit")] = None,
@@ -52,7 +55,7 @@ def solve(
     from .problems.problem import get_problem
 
     try:
-        spec = get_problem(problem)
+        spec = get_problem(problem or "cvrp")
         limit = parse_duration(time)
         config = LNSConfig(
             time_limit=limit, iterations=iterations, seed=seed, acceptance=acceptance
@@ -73,7 +76,7 @@ def solve(
             _fail("--generate needs at least 1 customer")
         inst = spec.generate(generate, np.random.default_rng(seed))
     typer.echo(
-        f"{inst.name}: {problem}, {inst.n} customers; searching for {limit:g}s "
+        f"{inst.name}: {inst.kind}, {inst.n} customers; searching for {limit:g}s "
         f"(numba compiles on first use)", err=True
     )
     result = run_lns(inst, config)
@@ -86,6 +89,8 @@ def solve(
         write_solution(result.routes, result.cost, out)
         typer.echo(f"solution written to {out}")
 
+
+register_store_commands(app)
 
 if __name__ == "__main__":
     app()

@@ -8,6 +8,7 @@ compilation. When an operator cannot be compiled, the very same loop runs as Pyt
 
 from __future__ import annotations
 
+import os
 import time
 from collections import namedtuple
 from dataclasses import dataclass, field
@@ -85,7 +86,7 @@ def initial_solution(inst, sol, penalty):
 
 @njit(cache=True)
 def _search(inst, cur, cand, best, destroys, repairs, improves, p, wd, wr, sd, sr, trace, out):
-    """The LNS loop. ``out`` receives [iterations, n_trace, best_cost, penalty, status, op, ls_s].
+    """The LNS loop. ``out`` receives [iterations, n_trace, best, penalty, status, op, ls_s, secs].
 
     ``cur`` holds the start solution; ``best`` receives the best feasible solution.
     """
@@ -230,6 +231,7 @@ def _search(inst, cur, cand, best, destroys, repairs, improves, p, wd, wr, sd, s
     out[4] = status
     out[5] = bad_op
     out[6] = ls_time
+    out[7] = _now() - t0
 
 
 @dataclass
@@ -300,7 +302,7 @@ def _compile_pool(ops: list[Operator], role: str, errors: dict[str, str]):
     for op in ops:
         fn, err = _compiled_cache.get((role, op.func), (None, None))
         if fn is None:
-            fn, err = compile_operator(op.func, role)
+            fn, err = compile_operator(op.func, role, cache=_cacheable(op.func))
             _compiled_cache[(role, op.func)] = (fn, err)
         if err is not None:
             errors[f"{role}:{op.name}"] = err
@@ -309,6 +311,12 @@ def _compile_pool(ops: list[Operator], role: str, errors: dict[str, str]):
 
 
 _compiled_cache: dict = {}
+
+
+def _cacheable(func) -> bool:
+    """Numba can cache code that lives in a file; source compiled from a string cannot."""
+    code = getattr(func, "__code__", None)
+    return code is not None and os.path.isfile(code.co_filename)
 
 
 def _params(config: LNSConfig, start_cost: float, n: int, nroutes: int, inst) -> Params:
@@ -397,10 +405,10 @@ def run_lns(
     sd = np.zeros((len(dops), len(STAT_COLUMNS)))
     sr = np.zeros((len(rops), len(STAT_COLUMNS)))
     trace = np.zeros((TRACE_CAPACITY, 3))
-    out = np.zeros(7)
+    out = np.zeros(8)
     if python_mode:
         d_list, r_list, i_list = list(dfun), list(rfun), list(ifun)
-        search = _search.py_func
+        search = getattr(_search, "py_func", _search)  # plain function under DISABLE_JIT
     else:
         d_list = List.empty_list(FUNCTION_TYPES["destroy"])
         r_list = List.empty_list(FUNCTION_TYPES["repair"])
@@ -409,9 +417,8 @@ def run_lns(
             for f in funcs:
                 lst.append(f)
         search = _search
-    t = time.perf_counter()
     search(inst, cur, cand, best, d_list, r_list, i_list, params, wd, wr, sd, sr, trace, out)
-    elapsed = time.perf_counter() - t
+    elapsed = float(out[7])  # measured inside the loop: excludes numba's first compilation
     status_code = int(out[4])
     if status_code != OK:
         role, ops = {

@@ -6,7 +6,9 @@ Operators (seed or evolved) see exactly two records:
     ``dist[i, j]`` travel cost from node i to node j (node 0 is the depot; for OVRP the cost of
     returning to the depot is 0, so closing a route is free), ``demand[i]``, ``capacity``,
     ``neighbors[i, :]`` the other customers sorted by distance from i (never the depot),
-    ``max_routes`` the fleet limit (1 for TSP), ``n`` the number of customers.
+    ``max_routes`` the fleet limit (1 for TSP), ``n`` the number of customers. Distances
+    between customers are symmetric (readers refuse asymmetric files); only arcs into the
+    depot may differ from their reverse, which is how OVRP's free return is encoded.
 
 ``sol`` (mutable, change it only through the functions below)
     ``routes[r, :lengths[r]]`` the customers of route r in visiting order (the depot is implicit
@@ -67,7 +69,7 @@ def new_solution(inst: Inst) -> Sol:
         np.zeros((r, n + 1), dtype=np.int64),
         np.zeros(r, dtype=np.int64),
         np.full(n + 1, -1, dtype=np.int64),
-        np.zeros(n + 1, dtype=np.int64),
+        np.full(n + 1, -1, dtype=np.int64),
         np.zeros(r, dtype=np.float64),
         np.zeros(r, dtype=np.float64),
         np.zeros(1, dtype=np.int64),
@@ -185,16 +187,22 @@ def best_insertion(inst, sol, c, penalty):
     """Cheapest (route, position, penalised cost) to insert customer c, new route included.
 
     The penalised cost adds ``penalty`` per unit of capacity excess created, which is how the
-    engine lets search cross infeasible space. Returns ``(-1, -1, inf)`` if nothing is allowed.
+    engine lets search cross infeasible space. An empty row (left by a destroy) is offered as
+    the new route before ``nroutes[0]`` is, so a full fleet or an emptied TSP tour still has a
+    place. Returns ``(-1, -1, inf)`` if nothing is allowed.
     """
     best_r = -1
     best_p = -1
     best = np.inf
+    empty = -1
     for r in range(sol.nroutes[0]):
         ln = sol.lengths[r]
         if ln == 0:
+            if empty < 0:
+                empty = r
             continue
-        pen = penalty * excess_delta(inst, sol, c, r)
+        exc = excess_delta(inst, sol, c, r)
+        pen = penalty * exc if exc > 0.0 else 0.0
         if pen >= best:
             continue
         a = 0
@@ -206,11 +214,14 @@ def best_insertion(inst, sol, c, penalty):
                 best_r = r
                 best_p = p
             a = b
-    if sol.nroutes[0] < inst.max_routes:
-        d = inst.dist[0, c] + inst.dist[c, 0] + penalty * excess_delta(inst, sol, c, sol.nroutes[0])
+    if empty < 0 and sol.nroutes[0] < inst.max_routes:
+        empty = sol.nroutes[0]
+    if empty >= 0:
+        exc = inst.demand[c] - inst.capacity
+        d = inst.dist[0, c] + inst.dist[c, 0] + (penalty * exc if exc > 0.0 else 0.0)
         if d < best:
             best = d
-            best_r = sol.nroutes[0]
+            best_r = empty
             best_p = 0
     return best_r, best_p, best
 

@@ -1,0 +1,7 @@
+"""Read address 0."""
+
+import ctypes
+
+
+def run():
+    return ctypes.string_at(0)
