@@ -5,7 +5,10 @@ from ahd.durations import parse_duration
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90s", 90), ("5m", 300), ("1h", 3600), ("1h30m", 5400), ("2.5", 2.5), (7, 7), ("250ms", 0.25)],
+    [
+        ("90s", 90), ("5m", 300), ("1h", 3600), ("1h30m", 5400), ("2.5", 2.5), (7, 7),
+        ("250ms", 0.25),
+    ],
 )
 def test_accepted_forms(text, seconds):
     assert parse_duration(text) == pytest.approx(seconds)

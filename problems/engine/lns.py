@@ -269,11 +269,9 @@ class OperatorError(RuntimeError):
 
 
 def _registry(role: str) -> dict:
-    from ..operators import registry
+    from ..operators.registry import REGISTRIES
 
-    return {"destroy": registry.DESTROY, "repair": registry.REPAIR, "improve": registry.IMPROVE}[
-        role
-    ]
+    return REGISTRIES[role]
 
 
 def _as_operators(ops, role: str, problem: str) -> list[Operator]:

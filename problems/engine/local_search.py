@@ -8,26 +8,31 @@ Entry point
         sum_r cost[r] + penalty * sum_r max(0, load[r] - capacity)
 
     by first-improvement descent and returns the number of moves applied. ``seeds[:n_seeds]``
-    are the customers whose routes changed (the engine passes the customers it just
-    reinserted); ``n_seeds == 0`` treats every customer as a seed. ``max_moves`` caps the work.
+    are the customers the caller just changed (the engine passes the customers it reinserted);
+    ``n_seeds == 0`` treats every customer as changed. ``max_moves`` caps the work. Every
+    customer must be assigned (unassigned ones are skipped, never moved).
+
+``improve_all(inst, sol, penalty)``
+    The same from every customer, with the ``improve`` role's signature.
 
 Neighbourhood
 -------------
 For a customer ``u`` and each ``v`` among its ``granularity`` nearest customers, every move
-below creates an arc between ``u`` and ``v`` (or puts ``u`` at a route end next to the depot):
+below creates an arc between ``u`` and ``v`` or puts ``u`` next to the depot:
 
-* relocate / or-opt: move the segment of 1-3 consecutive customers that starts or ends at
-  ``u`` right after or right before ``v`` (either orientation, same or another route); the same
-  segments may also go to the start or the end of ``v``'s route, or alone into an empty route;
+* relocate / or-opt: the segment of 1-3 consecutive customers that starts or ends at ``u``
+  goes right after or right before ``v`` (the orientation that makes ``u`` and ``v``
+  adjacent; same or another route); ``u`` alone goes to the start or the end of ``v``'s route;
+  the segment goes alone into an empty route when the fleet allows one;
 * swap and (2,1)/(1,2)/(2,2) exchanges between ``u`` (+ successor) and ``v`` (+ successor);
 * 2-opt inside a route (the two reversals that make ``u`` and ``v`` adjacent), and reversing a
-  whole route (which only matters for open routes);
-* 2-opt* between routes: the two tail exchanges that keep directions, the two reversing
-  variants, the merges of a route onto a prefix of ``u``'s route, and the split of ``u``'s route
-  into a new route.
+  whole route (only when depot arcs are asymmetric, i.e. OVRP);
+* 2-opt* between routes: the two tail exchanges keeping directions (arc ``u->v`` or
+  ``v->u``), the reversing variants (both orientations only for asymmetric depot arcs), and
+  the split of ``u``'s route into a new route before or after ``u``.
 
 Costs are always evaluated in travel direction: per-customer prefix sums of forward and
-backward arc costs make every reversal O(1) exact even when ``dist`` is asymmetric (OVRP's
+backward arc costs make every reversal O(1) and exact even when ``dist`` is asymmetric (OVRP's
 free returns), and prefix loads make every capacity check O(1).
 
 Bookkeeping
@@ -38,8 +43,9 @@ exactly consistent; routes the search never touches are left as they are). Route
 move stay as empty rows; ``nroutes[0]`` only grows when a move opens a route. Every route
 carries the time of its last change and every customer the time its neighbourhood was last
 found without an improving move; a pair ``(u, v)`` is re-examined only if one of the two
-routes changed since, so the search stops exactly at a local optimum of the neighbourhood
-while a call after a small repair only examines the part the repair touched.
+routes (or, at the start, one of the two customers: a seed or a seed's route neighbour)
+changed since. The search therefore stops exactly at a local optimum of the neighbourhood,
+while a call after a small repair only examines what the repair touched.
 """
 
 from __future__ import annotations
@@ -478,13 +484,10 @@ def _scan(inst, sol, w, penalty, thr, u, K):
                     nc = _add(cand, nc, STAR, ru, pu, rv, pv, kind, 0)
                     nc = _add(cand, nc, STAR, ru, pu - 1, rv, pv - 1, kind, 0)
                 if seen[rv] != stamp:
-                    # u next to the depot at the start or the end of rv; u's route prefix
-                    # followed by rv; rv followed by u's route suffix
+                    # u alone right after the depot at the start of rv, or last in rv
                     seen[rv] = stamp
-                    nc = _add_segments_at(cand, nc, ru, pu, lu, rv, 0, lv)
-                    nc = _add_segments_at(cand, nc, ru, pu, lu, rv, lv, lv)
-                    nc = _add(cand, nc, STAR, ru, pu, rv, -1, 0, 0)
-                    nc = _add(cand, nc, STAR, ru, pu - 1, rv, lv - 1, 0, 0)
+                    nc = _add(cand, nc, SEG, ru, pu, pu, rv, 0, 0)
+                    nc = _add(cand, nc, SEG, ru, pu, pu, rv, lv, 0)
         else:
             if lu >= 2 and ru_dirty and meta[4] == 0:
                 # reverse the whole route (changes the cost only for asymmetric arcs, e.g. OVRP)

@@ -26,31 +26,21 @@ REGISTRIES: dict[str, dict[str, Callable]] = {
 #: seed by default: the engine's granular local search already contains intra-route 2-opt, so
 #: ``two_opt`` would only add an O(n) pass per iteration; it stays registered for runs without
 #: that local search and as the improve-role seed for evolution.
+_VRP_POOL: dict[str, tuple[str, ...]] = {
+    "destroy": (
+        "random_removal",
+        "worst_removal",
+        "related_removal",
+        "string_removal",
+        "route_removal",
+        "cluster_removal",
+    ),
+    "repair": ("greedy_repair", "regret_repair", "blink_repair"),
+    "improve": (),
+}
 DEFAULT_POOLS: dict[str, dict[str, tuple[str, ...]]] = {
-    "cvrp": {
-        "destroy": (
-            "random_removal",
-            "worst_removal",
-            "related_removal",
-            "string_removal",
-            "route_removal",
-            "cluster_removal",
-        ),
-        "repair": ("greedy_repair", "regret_repair", "blink_repair"),
-        "improve": (),
-    },
-    "ovrp": {
-        "destroy": (
-            "random_removal",
-            "worst_removal",
-            "related_removal",
-            "string_removal",
-            "route_removal",
-            "cluster_removal",
-        ),
-        "repair": ("greedy_repair", "regret_repair", "blink_repair"),
-        "improve": (),
-    },
+    "cvrp": _VRP_POOL,
+    "ovrp": _VRP_POOL,
     "tsp": {
         "destroy": ("random_removal", "worst_removal", "related_removal", "string_removal"),
         "repair": ("greedy_repair", "regret_repair", "blink_repair"),
