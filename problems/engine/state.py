@@ -150,6 +150,8 @@ def excess_delta(inst, sol, c, r):
 @njit(cache=True)
 def insert_customer(inst, sol, c, r, p):
     """Insert unassigned customer c at position p of route r (r == nroutes[0] opens a route)."""
+    if r < 0 or p < 0:
+        raise ValueError("insert_customer: negative route or position (no place found?)")
     if r >= sol.nroutes[0]:
         r = sol.nroutes[0]
         sol.nroutes[0] = r + 1
