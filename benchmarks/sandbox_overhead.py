@@ -29,13 +29,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
 import shlex
 import statistics
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
+
+from baselines import machine_line
 
 from ahd.sandbox import SandboxLimits, SandboxPool
 from ahd.sandbox.worker import prewarm_numba
@@ -128,22 +128,6 @@ def timed(fn) -> float:
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0
-
-
-def machine_line() -> str:
-    cpu = platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    libs = ", ".join(f"{p} {metadata.version(p)}" for p in ("numpy", "numba"))
-    return (
-        f"{cpu}, {len(os.sched_getaffinity(0))} cores; Linux {platform.release()}; "
-        f"Python {platform.python_version()}, {libs}"
-    )
 
 
 def fmt(seconds: float) -> str:
