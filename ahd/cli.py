@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from .commands.evolve_cli import register as register_evolve
 from .commands.store_cli import register as register_store_commands
 from .durations import parse_duration
 
@@ -28,10 +29,19 @@ def _main() -> None:
     """Automatic heuristic design for routing and planning."""
 
 
+PIPELINE_HELP = (
+    "lns (the engine alone), ortools-warmstart (LNS, then OR-Tools from its solution), "
+    "ortools-then-lns (OR-Tools' first solution, then LNS), ortools (OR-Tools alone), "
+    "ortools-operator (OR-Tools with the destroy/repair operators inside its search)"
+)
+
+
 @app.command()
 def solve(
     problem: Annotated[
-        str | None, typer.Option(help="cvrp, tsp or ovrp (default: the file's TYPE, else cvrp)")
+        str | None,
+        typer.Option(help="cvrp, tsp or ovrp (default: the file's TYPE; for --generate the "
+                     "heuristic's PROBLEM, else cvrp)"),
     ] = None,
     instance: Annotated[
         Path | None, typer.Option(help="VRPLIB/TSPLIB instance file", dir_okay=False)
@@ -40,22 +50,42 @@ def solve(
         int | None, typer.Option(help="instead of --instance: a generated instance of size N")
     ] = None,
     time: Annotated[str, typer.Option(help="time limit: 90s, 5m, 1h or seconds")] = "10s",
-    iterations: Annotated[int | None, typer.Option(help="iteration limit")] = None,
+    iterations: Annotated[
+        int | None, typer.Option(help="iteration limit (--pipeline lns only)")
+    ] = None,
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
     bks: Annotated[float | None, typer.Option(help="reference cost; prints the gap")] = None,
     out: Annotated[Path | None, typer.Option(help="write the solution (VRPLIB .sol)")] = None,
     acceptance: Annotated[str, typer.Option(help="sa (simulated annealing) or rrt")] = "sa",
+    heuristic: Annotated[
+        Path | None,
+        typer.Option(help="exported heuristic (.py with DESTROY/REPAIR lists or destroy/repair "
+                     "functions); default: the seed operators", dir_okay=False),
+    ] = None,
+    pipeline: Annotated[str, typer.Option(help=PIPELINE_HELP)] = "lns",
 ) -> None:
-    """Solve one routing instance with the seed-operator LNS and print its verified cost."""
+    """Solve one routing instance with the LNS (seed or evolved operators), alone or combined
+    with OR-Tools, and print its verified cost."""
     import numpy as np
 
+    from .heuristic_file import HeuristicFileError, load_heuristic_file
     from .problems.engine.config import LNSConfig
-    from .problems.engine.lns import run_lns
     from .problems.io import InstanceFormatError, read_instance, write_solution
+    from .problems.pipelines import PIPELINES, run_pipeline
     from .problems.problem import get_problem
 
+    if pipeline not in PIPELINES:
+        _fail(f"unknown pipeline {pipeline!r}; choose one of {', '.join(PIPELINES)}")
+    if iterations is not None and pipeline != "lns":
+        _fail("--iterations only applies to --pipeline lns (the other pipelines are timed)")
+    pools = None
+    if heuristic is not None:
+        try:
+            pools = load_heuristic_file(heuristic)
+        except HeuristicFileError as exc:
+            _fail(str(exc))
     try:
-        spec = get_problem(problem or "cvrp")
+        spec = get_problem(problem or (pools and pools.problem) or "cvrp")
         limit = parse_duration(time)
         config = LNSConfig(
             time_limit=limit, iterations=iterations, seed=seed, acceptance=acceptance
@@ -75,13 +105,30 @@ def solve(
         if generate < 1:
             _fail("--generate needs at least 1 customer")
         inst = spec.generate(generate, np.random.default_rng(seed))
+    if pools is not None and pools.problem not in (None, inst.kind):
+        typer.echo(f"warning: {heuristic.name} was made for {pools.problem}, solving "
+                   f"{inst.kind}", err=True)
+    operators = pools.describe() if pools is not None else "seed operators"
     typer.echo(
-        f"{inst.name}: {inst.kind}, {inst.n} customers; searching for {limit:g}s "
-        f"(numba compiles on first use)", err=True
+        f"{inst.name}: {inst.kind}, {inst.n} customers; {pipeline} with {operators} for "
+        f"{limit:g}s (numba compiles on first use)", err=True
     )
-    result = run_lns(inst, config)
+    kwargs = pools.lns_kwargs() if pools is not None else {}
+    try:
+        result = run_pipeline(pipeline, inst, limit, config=config, **kwargs)
+    except Exception as exc:  # an evolved operator can fail in many ways; say which file
+        if pools is None:
+            raise
+        _fail(f"{heuristic}: {type(exc).__name__}: {' '.join(str(exc).split())}")
+    iters = sum(s.detail.get("iterations", 0) for s in result.stages)
     typer.echo(f"cost {result.cost:.6g}  routes {len(result.routes)}  "
-               f"iterations {result.iterations}  time {result.elapsed:.1f}s")
+               f"iterations {iters}  time {result.seconds:.1f}s")
+    if len(result.stages) > 1 or pipeline != "lns":
+        for stage in result.stages:
+            cost = "no solution" if stage.cost is None else f"cost {stage.cost:.6g}"
+            error = stage.detail.get("operator_error")
+            note = f" (operator switched off: {error})" if error else ""
+            typer.echo(f"  {stage.name}: {cost} in {stage.seconds:.1f}s{note}")
     if bks is not None:
         typer.echo(f"gap {100.0 * (result.cost - bks) / bks:.3f}%  (reference {bks:g})")
     if out is not None:
@@ -91,6 +138,7 @@ def solve(
 
 
 register_store_commands(app)
+register_evolve(app)
 
 if __name__ == "__main__":
     app()

@@ -68,6 +68,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ahd.candidate import Candidate
 from ahd.problems.engine.config import LNSConfig
 from ahd.problems.instance import RoutingInstance
@@ -88,11 +90,13 @@ RECORD_STATUSES = (
     "ok", "error", "timeout", "crashed", "memory", "infeasible", "invalid", "static",
 )
 #: Keys of the child's result, with their exact types.
-CHILD_KEYS = ("routes", "iterations", "python_mode", "compile_errors", "stats", "elapsed")
+CHILD_KEYS = (
+    "routes", "iterations", "python_mode", "compile_errors", "stats", "pairs", "elapsed",
+)
 #: A returned key containing one of these (case-insensitively) is a forged score.
 SCORE_WORDS = ("cost", "objective", "score", "fitness")
 #: Columns of the engine's per-operator statistics (``ahd.problems.engine.lns.STAT_COLUMNS``).
-STAT_COLUMNS = ("chosen", "improved", "new_best", "accepted", "seconds")
+STAT_COLUMNS = ("chosen", "improved", "new_best", "accepted", "seconds", "gain")
 #: Roles the engine reports statistics for.
 STAT_ROLES = ("destroy", "repair")
 #: Module whose primitives candidates call; all of its public names are pre-provided.
@@ -445,7 +449,50 @@ def _candidate_namespace(module: types.ModuleType) -> None:
         ns[name] = getattr(state, name)
 
 
-def _load_source(code: str) -> tuple[types.ModuleType, str]:
+def code_file(shared_dir: str, code: str) -> str:
+    """Write ``code`` to ``shared_dir/code/c_<sha>.py`` once (parent side); return the path.
+
+    Numba caches compiled code only for functions that live in a real file; a file named by
+    its content never changes, so a candidate compiles once per run and every later sandbox
+    child loads the machine code from ``__pycache__`` next to it.
+    """
+    digest = hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    folder = os.path.join(shared_dir, "code")
+    path = os.path.join(folder, f"c_{digest}.py")
+    if not os.path.isfile(path):
+        os.makedirs(folder, exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(code)
+        os.replace(tmp, path)
+    return path
+
+
+def _load_file(code: str, path: str) -> tuple[types.ModuleType, str] | None:
+    """Load candidate code from its content-named file, or None when the file does not hold
+    exactly ``code`` (then the caller compiles from the string, uncached)."""
+    import importlib.util
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            if handle.read() != code:
+                return None
+    except OSError:
+        return None
+    name = "ahd_candidate_" + os.path.basename(path)[:-3]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    _candidate_namespace(module)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module, path
+
+
+def _load_source(code: str, path: str | None = None) -> tuple[types.ModuleType, str]:
+    if path:
+        loaded = _load_file(code, path)
+        if loaded is not None:
+            return loaded
     digest = hashlib.sha1(code.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     filename = f"<candidate-{digest}>"
     linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
@@ -511,6 +558,7 @@ def _pack_result(result: Any) -> dict[str, Any]:
             }
             for role in STAT_ROLES
         },
+        "pairs": [[[float(v) for v in cell] for cell in row] for row in result.pair_stats],
         "elapsed": float(result.elapsed),
     }
 
@@ -541,7 +589,7 @@ def run_candidate_lns(request: dict) -> dict:
                     continue
                 code, entry, label = op["source"], op["entry"], op["name"]
                 if code not in modules:
-                    modules[code], filename = _load_source(code)
+                    modules[code], filename = _load_source(code, op.get("path"))
                     filenames.add(filename)
                 func = modules[code].__dict__.get(entry)
                 if not callable(func):
@@ -694,11 +742,22 @@ def validate_child_output(
                     raise InvalidOutput(
                         f"'stats'[{role!r}][{label!r}][{col!r}] must be a finite number >= 0"
                     )
+    pairs = value["pairs"]
+    shape = (len(stats["destroy"]), len(stats["repair"]), 2)
+    try:
+        array = np.asarray(pairs, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidOutput("'pairs' must be a nested list of numbers") from None
+    if array.size == 0 and 0 in shape:
+        array = array.reshape(shape)
+    if array.shape != shape or not np.all(np.isfinite(array)) or np.any(array < 0):
+        raise InvalidOutput(f"'pairs' must be a {shape} array of finite numbers >= 0")
     metrics = {
         "iterations": iterations,
         "python_mode": value["python_mode"],
         "compile_errors": {k: v[:MAX_ERROR_CHARS] for k, v in errors.items()},
         "operator_stats": stats,
+        "pair_stats": array.tolist(),
         "search_seconds": float(elapsed),
     }
     return routes, metrics
@@ -922,6 +981,13 @@ def iter_batches(
 
         pool_options.setdefault("warmup", WARMUP_SPEC)
         pool = shared_pool(n_jobs, **pool_options)
+    shared_dir = getattr(pool, "shared_dir", None)
+    if shared_dir:
+        for i in runnable:
+            for ops in prepared[i].payload["operators"].values():
+                for op in ops:
+                    if "source" in op:
+                        op["path"] = code_file(shared_dir, op["source"])
     futures = {pool.submit(CHILD_SPEC, (prepared[i].payload,), limits): i for i in runnable}
     waiting = set(futures)
     try:

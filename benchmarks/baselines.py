@@ -7,10 +7,12 @@ cities in tour order), and ``cost`` is recomputed here from ``instance.dist`` (t
 verifier recomputes it again in ``routing_quality.py``).
 
 Integer costs. All three solvers work on integer arc costs. CVRPLIB X and TSPLIB matrices are
-integer-valued already and are passed unchanged. Any other (float) matrix is multiplied by
-``FLOAT_SCALE`` (1e4) and rounded, so a unit-square instance keeps about four significant
-digits per arc; the search then optimises the rounded objective, and the cost reported is the
-exact float cost of the routes it found.
+integer-valued already and are passed unchanged. Any other (float) matrix is multiplied by a
+power of ten and rounded: for PyVRP and LKH by ``FLOAT_SCALE`` (1e4, about four significant
+digits per unit-square arc), for OR-Tools by ``ahd.problems.ortools_model.cost_scale`` (six
+significant digits on the longest arc, the same model the OR-Tools pipelines use). The search
+then optimises the rounded objective, and the cost reported is the exact float cost of the
+routes it found.
 
 Time limits. ``time_limit`` is the wall budget of the whole call: the time spent building the
 model is subtracted before the solver's own limit is set (at least ``MIN_SEARCH_S``).
@@ -21,7 +23,6 @@ Run ``python benchmarks/baselines.py [DATA_DIR]`` for a smoke check on X-n101-k2
 
 from __future__ import annotations
 
-import math
 import os
 import platform
 import sys
@@ -32,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ahd.problems.instance import RoutingInstance
+from ahd.problems.ortools_model import fleet_size
 
 FLOAT_SCALE = 1e4
 MIN_SEARCH_S = 0.5
@@ -67,22 +69,6 @@ def routes_cost(instance: RoutingInstance, routes: list[list[int]]) -> float:
     return total
 
 
-def fleet_size(instance: RoutingInstance) -> int:
-    """Vehicles offered to fixed-fleet solvers (OR-Tools, PyVRP).
-
-    The bin-packing bound ``lb = ceil(sum(demand) / capacity)`` plus ``max(6, ceil(0.1 lb))``
-    slack vehicles, capped by ``instance.max_routes`` and ``n``. CVRPLIB X best-known
-    solutions use up to k + 6 routes (k, from the name, is at least ``lb``); unused vehicles cost
-    nothing, and too tight a fleet makes OR-Tools' first-solution heuristic fail on instances
-    whose demand nearly fills the fleet (X-n1001: 98.6%).
-    """
-    if instance.kind == "tsp":
-        return 1
-    lb = math.ceil(float(instance.demand.sum()) / instance.capacity - 1e-9)
-    k = lb + max(6, math.ceil(0.1 * lb))
-    return max(1, min(k, instance.max_routes, instance.n))
-
-
 def _int_demands(instance: RoutingInstance) -> tuple[list[int], int]:
     dem = instance.demand
     if not np.array_equal(dem, np.round(dem)) or not float(instance.capacity).is_integer():
@@ -98,49 +84,18 @@ def solve_ortools(
 ) -> tuple[list[list[int]], float]:
     """OR-Tools RoutingModel: PATH_CHEAPEST_ARC first solution, then guided local search.
 
-    Arc costs are a registered transit matrix (no Python callback in the search loop). CVRP
-    and OVRP get a capacity dimension and :func:`fleet_size` vehicles; TSP one vehicle. OR-Tools'
-    search is deterministic, so ``seed`` is accepted for a uniform interface and ignored.
-    Raises ``RuntimeError`` when no solution is found within the limit.
+    The model comes from :func:`ahd.problems.ortools_model.build_model` (a registered transit
+    matrix, so no Python callback in the search loop; CVRP and OVRP get a capacity dimension
+    and :func:`fleet_size` vehicles, TSP one vehicle; float matrices scaled by
+    ``ortools_model.cost_scale``). OR-Tools' search is deterministic, so ``seed`` is accepted
+    for a uniform interface and ignored. Raises ``RuntimeError`` when no solution is found
+    within the limit.
     """
-    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+    from ahd.problems.ortools_model import solve_instance
 
     del seed
-    t0 = time.perf_counter()
-    mat, _ = int_matrix(instance)
-    n_veh = fleet_size(instance)
-    manager = pywrapcp.RoutingIndexManager(instance.n + 1, n_veh, 0)
-    routing = pywrapcp.RoutingModel(manager)
-    transit = routing.RegisterTransitMatrix(mat.tolist())
-    routing.SetArcCostEvaluatorOfAllVehicles(transit)
-    if instance.kind != "tsp":
-        dem, cap = _int_demands(instance)
-        demand_cb = routing.RegisterUnaryTransitVector(dem)
-        routing.AddDimensionWithVehicleCapacity(demand_cb, 0, [cap] * n_veh, True, "load")
-
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-    params.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    )
-    remaining = max(MIN_SEARCH_S, time_limit - (time.perf_counter() - t0))
-    params.time_limit.FromMilliseconds(int(remaining * 1000))
-    sol = routing.SolveWithParameters(params)
-    if sol is None:
-        raise RuntimeError(f"OR-Tools found no solution for {instance.name} ({n_veh} vehicles)")
-
-    routes = []
-    for v in range(n_veh):
-        idx = routing.Start(v)
-        route = []
-        while not routing.IsEnd(idx):
-            node = manager.IndexToNode(idx)
-            if node != 0:
-                route.append(node)
-            idx = sol.Value(routing.NextVar(idx))
-        if route:
-            routes.append(route)
-    return routes, routes_cost(instance, routes)
+    result = solve_instance(instance, time_limit)
+    return result.routes, routes_cost(instance, result.routes)
 
 
 # --------------------------------------------------------------------------- PyVRP

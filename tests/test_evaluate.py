@@ -439,9 +439,10 @@ def good_output() -> dict:
         "compile_errors": {},
         "stats": {
             "destroy": {"d": dict.fromkeys(("chosen", "improved", "new_best", "accepted",
-                                            "seconds"), 1.0)},
+                                            "seconds", "gain"), 1.0)},
             "repair": {},
         },
+        "pairs": [[]],
         "elapsed": 0.5,
     }
 
@@ -527,9 +528,10 @@ def test_an_ok_result_with_infeasible_routes_is_infeasible():
     out = good_output()
     out["stats"]["destroy"] = {"destroy": out["stats"]["destroy"].pop("d")}
     out["stats"]["repair"] = {
-        name: dict.fromkeys(("chosen", "improved", "new_best", "accepted", "seconds"), 0.0)
+        name: dict.fromkeys(("chosen", "improved", "new_best", "accepted", "seconds", "gain"), 0.0)
         for name in ("greedy_repair", "regret_repair", "blink_repair")
     }
+    out["pairs"] = [[[0.0, 0.0]] * 3]
     r = record_from_result(_prepared(), SandboxResult("ok", value=out))
     assert r.status == "infeasible" and "not visited" in r.error
 

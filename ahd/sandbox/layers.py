@@ -225,7 +225,9 @@ def landlock_abi() -> int:
     return max(int(ret), 0)
 
 
-def landlock_restrict(writable_dir: str, readable: tuple[str, ...] | None = None) -> int:
+def landlock_restrict(
+    writable_dir: str, readable: tuple[str, ...] | None = None, shared_dir: str | None = None
+) -> int:
     """Allow file writes only beneath ``writable_dir``; no exec, no TCP, scoped signals.
 
     Depending on the ABI: TCP bind/connect are denied (ABI 4) and signals and abstract unix
@@ -262,6 +264,8 @@ def landlock_restrict(writable_dir: str, readable: tuple[str, ...] | None = None
     )
     try:
         _landlock_allow(ruleset, writable_dir, writes | reads, required=True)
+        if shared_dir is not None:
+            _landlock_allow(ruleset, shared_dir, writes | reads, required=True)
         for path in readable or ():
             _landlock_allow(ruleset, path, reads, required=False)
         _check(
@@ -443,11 +447,13 @@ def lock_down(
     limits: ChildLimits,
     tmpfs_bytes: int,
     readable: tuple[str, ...] | None = None,
+    shared_dir: str | None = None,
 ) -> None:
     """Apply ``layers`` (a subset of :data:`ALL_LAYERS`) to the calling process, in order.
 
     ``readable``: with Landlock, the only paths (besides ``workdir``) that may be read; None
-    leaves reads unrestricted.
+    leaves reads unrestricted. ``shared_dir``: a second directory the child may write (and
+    read), shared by all children of a pool, e.g. numba's cache of candidate code.
     """
     if "netns" in layers:
         unshare_net()
@@ -463,6 +469,6 @@ def lock_down(
     if layers & {"no_new_privs", "landlock", "seccomp"}:  # the latter two need it
         set_no_new_privs()
     if "landlock" in layers:
-        landlock_restrict(workdir, readable)
+        landlock_restrict(workdir, readable, shared_dir)
     if "seccomp" in layers:
         install_seccomp()

@@ -190,6 +190,11 @@ class SandboxPool:
         of paths (e.g. ``[*default_readable_paths(), "/data/instances"]``): with Landlock, it
         may read only those, its own directory and a ``file:`` candidate's file, so a candidate
         cannot copy secrets from files into its output. Needs the ``landlock`` layer.
+    shared_dir:
+        A directory every child may write, besides its private one: evaluation keeps numba's
+        cache of candidate code there, so a candidate compiles once per run rather than once
+        per evaluation. Children can also corrupt what others read from it; that only matters
+        to candidates (the parent never loads it) and every result is still verified.
     prewarm_numba:
         What each worker compiles before serving, so that children do not (see
         :func:`ahd.sandbox.worker.prewarm_numba`): ``"operators"`` (default; common numpy
@@ -210,6 +215,7 @@ class SandboxPool:
         prewarm_numba: str = "operators",
         readable_paths: str | Sequence[str] | None = None,
         start_timeout: float = 120.0,
+        shared_dir: str | os.PathLike | None = None,
     ):
         if n_workers < 1:
             raise ValueError("n_workers must be at least 1")
@@ -228,6 +234,9 @@ class SandboxPool:
         elif isinstance(readable_paths, str):
             raise ValueError("readable_paths must be None, 'auto' or a list of paths")
         self.readable_paths = None if readable_paths is None else tuple(readable_paths)
+        self.shared_dir = None if shared_dir is None else os.fspath(shared_dir)
+        if self.shared_dir is not None:
+            os.makedirs(self.shared_dir, exist_ok=True)
         config = {
             "readable": self.readable_paths,
             "warmup": None if warmup is None else normalize_spec(warmup),
@@ -235,6 +244,7 @@ class SandboxPool:
             "safe_globals": tuple(safe_globals),
             "sys_path": list(sys.path),
             "prewarm_numba": prewarm_numba,
+            "shared_dir": self.shared_dir,
         }
         env = scrubbed_environ(dict(os.environ), tuple(scrub_env))
         env.update(WORKER_ENV)

@@ -245,6 +245,7 @@ def _child(
     res_w: int,
     worker_pid: int,
     readable: tuple[str, ...] | None,
+    shared_dir: str | None = None,
 ) -> None:
     """Body of the forked child. Never returns."""
     try:
@@ -268,7 +269,9 @@ def _child(
                 file_bytes=limits.output_bytes,
                 processes=0,
             )
-            L.lock_down(active, workdir, child_limits, limits.tmpfs_bytes, readable)
+            L.lock_down(
+                active, workdir, child_limits, limits.tmpfs_bytes, readable, shared_dir
+            )
             os.environ.update(HOME=workdir, TMPDIR=workdir)
             tempfile.tempdir = workdir
             sys.dont_write_bytecode = True
@@ -331,6 +334,7 @@ def run_request(
     allowed: frozenset[tuple[str, str]],
     control_fd: int | None = None,
     readable: tuple[str, ...] | None = None,
+    shared_dir: str | None = None,
 ) -> dict:
     """Fork a child for one request, wait for it and say how it went (a plain dict).
 
@@ -339,6 +343,8 @@ def run_request(
     """
     if readable is not None and spec[0] == "file":
         readable = (*readable, spec[1])
+    if readable is not None and shared_dir is not None:
+        readable = (*readable, shared_dir)
     reap_parked()
     rdir = tempfile.mkdtemp(prefix="req-", dir=base_dir)
     workdir = os.path.join(rdir, "work")
@@ -357,7 +363,9 @@ def run_request(
         shutil.rmtree(rdir, ignore_errors=True)
         raise
     if pid == 0:
-        _child(spec, args, limits, active, workdir, out_fd, res_w, os.getppid(), readable)
+        _child(
+            spec, args, limits, active, workdir, out_fd, res_w, os.getppid(), readable, shared_dir
+        )
     os.close(res_w)
     buf = bytearray()
     cap = limits.result_bytes + 4096  # the envelope around the value
@@ -654,6 +662,7 @@ def serve(conn: Connection) -> int:
     allowed = allow_list(config.get("safe_globals", ()))
     readable = config.get("readable")
     readable = None if readable is None else tuple(readable)
+    shared_dir = config.get("shared_dir")
     _send(conn, ("ready", {"pid": os.getpid(), "probe": probe, "base_dir": base_dir}))
     try:
         while True:
@@ -678,6 +687,7 @@ def serve(conn: Connection) -> int:
                         allowed,
                         control_fd=conn.fileno(),
                         readable=readable,
+                        shared_dir=shared_dir,
                     )
                 except PoolGone:
                     return 0

@@ -1,0 +1,190 @@
+"""``ahd evolve``: co-evolve operator pools offline or with any LLM, resumable and replayable."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from ..durations import parse_duration
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _echo(line: str) -> None:
+    typer.echo(line, err=True)
+    sys.stderr.flush()
+
+
+def evolve(
+    problem: Annotated[str, typer.Option(help="cvrp, tsp or ovrp")] = "cvrp",
+    size: Annotated[int, typer.Option(help="customers per generated instance")] = 50,
+    instances: Annotated[
+        Path | None, typer.Option(help="folder of instance files, alternately train/validation")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="litellm model (e.g. gpt-4o-mini); none = offline GP")
+    ] = None,
+    api_base: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint URL")] = None,
+    max_calls: Annotated[int | None, typer.Option(help="stop after N LLM calls")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="stop after N tokens")] = None,
+    max_cost: Annotated[float | None, typer.Option(help="stop after this many USD")] = None,
+    max_evals: Annotated[int | None, typer.Option(help="stop after N LNS runs")] = None,
+    rounds: Annotated[int | None, typer.Option(help="stop after N rounds")] = None,
+    target: Annotated[float | None, typer.Option(help="stop at this training objective")] = None,
+    time: Annotated[str, typer.Option(help="evolution wall time: 90s, 5m, 1h or seconds")] = "4m",
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    iterations: Annotated[int, typer.Option(help="LNS iterations per scored run")] = 1000,
+    train: Annotated[int, typer.Option(help="training instances")] = 6,
+    validation: Annotated[int, typer.Option(help="validation instances")] = 8,
+    offspring: Annotated[int, typer.Option(help="proposals per round")] = 4,
+    pool_size: Annotated[int, typer.Option(help="operators kept per pool")] = 8,
+    jobs: Annotated[int, typer.Option(help="sandbox workers")] = 2,
+    out: Annotated[Path | None, typer.Option(help="run directory (default runs/PROBLEM-TIME)")]
+    = None,
+    resume: Annotated[Path | None, typer.Option(help="continue the run in this directory")]
+    = None,
+    replay: Annotated[bool, typer.Option(help="answer LLM calls only from the run's cache")]
+    = False,
+) -> None:
+    """Evolve destroy/repair operator pools; print the leaderboard and the exported winner."""
+    from ..evolve.budget import Budget, StopRule
+    from ..evolve.loop import EvolveConfig
+
+    try:
+        wall = parse_duration(time)
+        budget = Budget(max_calls, max_tokens, max_cost, max_evals, wall, target, rounds)
+        config = EvolveConfig(pool_size=pool_size, offspring=offspring, seed=seed)
+        from ..problems.task import RoutingTaskConfig
+
+        task_config = RoutingTaskConfig(
+            problem=problem, size=size, n_train=train, n_validation=validation,
+            iterations=iterations, seed=seed, instances_dir=instances,
+        )
+    except ValueError as exc:
+        _fail(str(exc))
+    if jobs < 1:
+        _fail("--jobs must be at least 1")
+    if resume is not None and out is not None:
+        _fail("give --out or --resume, not both")
+    run_dir = resume or out or Path("runs") / f"{problem}-{datetime.now():%Y%m%d-%H%M%S}"
+    if resume is not None and not (resume / "ahd.sqlite").is_file():
+        _fail(f"{resume}: no run to resume (no ahd.sqlite)")
+    if replay and model is None:
+        _fail("--replay needs --model (the cache is keyed by the model)")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "task": {k: str(v) if isinstance(v, Path) else v
+                 for k, v in task_config.__dict__.items()},
+        "evolve": config.__dict__, "budget": budget.__dict__, "model": model,
+        "api_base": api_base,
+    }
+    run_evolution(run_dir, settings, task_config, config, StopRule(budget), model, api_base,
+                  replay, jobs, resume is not None)
+
+
+def run_evolution(run_dir, settings, task_config, config, stop, model, api_base, replay, jobs,
+                  resuming) -> None:
+    from ..evaluate import WARMUP_SPEC
+    from ..evolve.export_team import export_team
+    from ..evolve.loop import Evolution
+    from ..problems.task import RoutingTask
+    from ..proposers.offline import OfflineProposer
+    from ..sandbox import SandboxPool
+    from ..store import Store
+
+    store = Store.in_run_dir(run_dir)
+    if resuming:
+        store.open_run()
+        _echo(f"resuming {run_dir}")
+    _echo(f"starting {jobs} sandbox worker(s) (numba compiles the engine on first use)...")
+    pool = SandboxPool(jobs, warmup=WARMUP_SPEC, shared_dir=run_dir / "numba")
+    if not resuming:
+        store.create_run(task_config.problem, settings, seed=config.seed,
+                         sandbox=sorted(pool.active_layers))
+    _echo(f"sandbox layers: {', '.join(sorted(pool.active_layers)) or 'none'}")
+    task = RoutingTask(task_config, pool)
+    usage = None
+    if model is None:
+        proposer = OfflineProposer(task.seeds())
+    else:
+        from ..llm import LLMClient, LLMConfig
+        from ..proposers.llm import LLMProposer
+
+        client = LLMClient(
+            LLMConfig(model=model, api_base=api_base, cache_dir=run_dir / "llm_cache",
+                      replay=replay),
+            on_call=lambda record: store.record_llm_call(**record.store_fields()),
+        )
+        proposer = LLMProposer(client, task)
+
+        def usage():
+            return store.llm_totals(store.run.id)
+
+    evolution = Evolution(task, proposer, store, run_dir, config, stop, _echo, usage)
+    try:
+        result = evolution.run()
+    except KeyboardInterrupt:
+        store.set_run_status("interrupted")
+        _echo(f"interrupted; resume with: ahd evolve --resume {run_dir}")
+        raise typer.Exit(130) from None
+    finally:
+        pool.close()
+    store.set_run_status("finished")
+    _report(store, run_dir, task_config.problem, result, export_team)
+
+
+def _report(store, run_dir: Path, problem: str, result, export_team) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"final pools ({problem})")
+    for col in ("role", "id", "strategy", "parents", "team objective (train)"):
+        table.add_column(col)
+    if result.winner is not None:
+        for role, ids in result.winner.members.items():
+            for cid in ids:
+                cand = store.get_candidate(cid)
+                score = store.scores(cid).get("train")
+                value = None if score is None else score.mean_objective
+                mean = "-" if value is None else f"{value:.6g}"
+                table.add_row(role, str(cid), cand.origin.strategy or cand.origin.proposer,
+                              ",".join(map(str, cand.parents)) or "-", mean)
+    console.print(table)
+    seed_val = result.seed_validation
+    typer.echo(f"stopped: {result.stop_reason}")
+    typer.echo(f"seed team: training {result.seed_train:.6g}, validation "
+               f"{'-' if seed_val is None else f'{seed_val:.6g}'}")
+    summary = {"seed_train": result.seed_train, "seed_validation": seed_val,
+               "failures": result.failures, "stop": result.stop_reason}
+    if result.winner is None:
+        typer.echo("no evolved team was validated")
+    else:
+        w = result.winner
+        gain = None if not seed_val else 100.0 * (seed_val - w.validation) / seed_val
+        typer.echo(f"winner (round {w.round}): training {w.fitness:.6g}, validation "
+                   f"{w.validation:.6g}" + ("" if gain is None else f" ({gain:+.2f}% vs seeds)"))
+        header = [
+            f"Run: {run_dir}   Problem: {problem}   Round: {w.round}",
+            f"Validation objective {w.validation:.6g} (seed team {seed_val}); "
+            f"training {w.fitness:.6g}",
+            f"Members: {json.dumps(w.members)}",
+        ]
+        path = export_team(store, w.members, problem, run_dir / "generated", header)
+        typer.echo(f"exported winner: {path}")
+        summary.update(winner_round=w.round, winner_train=w.fitness,
+                       winner_validation=w.validation, winner_members=w.members,
+                       exported=str(path))
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("evolve")(evolve)

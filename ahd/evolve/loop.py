@@ -1,0 +1,407 @@
+"""The evolution loop: co-evolving pools, cooperative scoring, credit, survival, validation.
+
+Each round asks the proposer for a few offspring, smoke-tests them in the sandbox, runs the
+whole population as one cooperative team on the training instances, credits every member by
+its marginal contribution per use (:mod:`ahd.evolve.credit`), and prunes each pool back to its
+size while keeping an elite. Every team that was scored is a snapshot; at the end the best
+snapshots by training fitness meet the seed team on the validation instances, and the winner is
+the best *evolved* snapshot there, never chosen on the training set.
+
+The loop knows nothing about routing: it talks to a :class:`~ahd.evolve.task.Task`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ahd.candidate import Candidate
+from ahd.proposers.base import STRATEGIES, Parent, Proposal, ProposalRequest, Proposer
+from ahd.store import Evaluation, Store
+
+from .budget import Spent, StopRule
+from .credit import credits, synergy
+from .task import Task, TeamOutcome
+
+STATE_FILE = "state.json"
+
+
+@dataclass(frozen=True)
+class EvolveConfig:
+    """Shape of the search. ``weights`` are the strategy probabilities (normalised)."""
+
+    pool_size: int = 8
+    elite: int = 2
+    offspring: int = 4
+    fix_retries: int = 2
+    validate_top: int = 3
+    seed: int = 0
+    weights: tuple[tuple[str, float], ...] = (
+        ("mutate_params", 0.35), ("mutate_logic", 0.15), ("crossover", 0.25), ("joint", 0.1),
+        ("init", 0.15),
+    )
+
+    def __post_init__(self) -> None:
+        if self.pool_size < 1 or self.offspring < 1 or self.validate_top < 1:
+            raise ValueError("pool_size, offspring and validate_top must be at least 1")
+        if not 0 <= self.elite <= self.pool_size:
+            raise ValueError("elite must be between 0 and pool_size")
+        if self.fix_retries < 0:
+            raise ValueError("fix_retries must be >= 0")
+        for name, w in self.weights:
+            if name not in STRATEGIES or w < 0:
+                raise ValueError(f"bad strategy weight {name}={w}")
+        if sum(w for _, w in self.weights) <= 0:
+            raise ValueError("strategy weights must not all be zero")
+
+
+@dataclass
+class Snapshot:
+    round: int
+    members: dict[str, list[int]]
+    fitness: float
+    validation: float | None = None
+
+
+@dataclass
+class EvolveResult:
+    seed_train: float
+    seed_validation: float | None
+    winner: Snapshot | None
+    snapshots: list[Snapshot]
+    stop_reason: str
+    spent: Spent
+    failures: dict[str, int] = field(default_factory=dict)
+
+
+class Evolution:
+    """One run (see module docstring). ``progress`` receives one line per round."""
+
+    def __init__(
+        self,
+        task: Task,
+        proposer: Proposer,
+        store: Store,
+        run_dir: str | Path,
+        config: EvolveConfig,
+        stop: StopRule,
+        progress: Callable[[str], None] | None = None,
+        llm_usage: Callable[[], dict[str, float]] | None = None,
+    ):
+        self.task, self.proposer, self.store = task, proposer, store
+        self.run_dir = Path(run_dir)
+        self.config, self.stop = config, stop
+        self.progress = progress or (lambda line: None)
+        self.llm_usage = llm_usage
+        self.rng = np.random.default_rng(config.seed)
+        self.population: dict[str, list[Candidate]] = {role: [] for role in task.roles}
+        self.credit: dict[int, float] = {}
+        self.uses: dict[int, float] = {}
+        self.synergy: dict[tuple[int, int], float] = {}
+        self.snapshots: list[Snapshot] = []
+        self.spent = Spent()
+        self.round = 0
+        self.seed_train = math.inf
+        self.failures: dict[str, int] = {}
+        self._elapsed_before = 0.0
+        self._t0 = time.monotonic()
+
+    # --- state ----------------------------------------------------------------------------
+
+    def _save(self) -> None:
+        state = {
+            "round": self.round,
+            "population": {r: [c.id for c in cs] for r, cs in self.population.items()},
+            "credit": {str(k): v for k, v in self.credit.items()},
+            "uses": {str(k): v for k, v in self.uses.items()},
+            "synergy": [[d, r, v] for (d, r), v in self.synergy.items()],
+            "snapshots": [asdict(s) for s in self.snapshots],
+            "seed_train": self.seed_train,
+            "failures": self.failures,
+            "spent": asdict(self.spent),
+            "rng": self.rng.bit_generator.state,
+        }
+        tmp = self.run_dir / f".{STATE_FILE}.tmp"
+        tmp.write_text(json.dumps(state, default=_json_default))
+        os.replace(tmp, self.run_dir / STATE_FILE)
+
+    def _load(self) -> bool:
+        path = self.run_dir / STATE_FILE
+        if not path.is_file():
+            return False
+        state = json.loads(path.read_text())
+        self.round = state["round"]
+        self.population = {
+            r: [self.store.get_candidate(i) for i in ids] for r, ids in state["population"].items()
+        }
+        self.credit = {int(k): v for k, v in state["credit"].items()}
+        self.uses = {int(k): v for k, v in state["uses"].items()}
+        self.synergy = {(d, r): v for d, r, v in state["synergy"]}
+        self.snapshots = [Snapshot(**s) for s in state["snapshots"]]
+        self.seed_train = state["seed_train"]
+        self.failures = state["failures"]
+        self.spent = Spent(**state["spent"])
+        self._elapsed_before = self.spent.seconds
+        self.rng.bit_generator.state = state["rng"]
+        return True
+
+    # --- the run --------------------------------------------------------------------------
+
+    def run(self) -> EvolveResult:
+        self._t0 = time.monotonic()
+        if not self._load():
+            self._initialise()
+        reason = None
+        while True:
+            self._tick()
+            reason = self.stop(self.spent)
+            if reason:
+                break
+            self.round += 1
+            self._one_round()
+            self.spent.rounds = self.round
+            self._save()
+        self.progress(f"stopping: {reason}")
+        seed_val, winner = self._validate()
+        self._save()
+        return EvolveResult(
+            self.seed_train, seed_val, winner, self.snapshots, reason, self.spent,
+            dict(self.failures),
+        )
+
+    def _tick(self) -> None:
+        self.spent.seconds = self._elapsed_before + time.monotonic() - self._t0
+        if self.llm_usage is not None:
+            usage = self.llm_usage()
+            self.spent.calls = int(usage["calls"])
+            self.spent.tokens = int(usage["prompt_tokens"] + usage["completion_tokens"])
+            self.spent.cost = float(usage["cost"])
+
+    def _initialise(self) -> None:
+        for role, seeds in self.task.seeds().items():
+            for cand in seeds:
+                cid, _ = self.store.add_candidate(cand)
+                self.population[role].append(cand.with_id(cid))
+        outcome = self._score(self.population, "train")
+        if not outcome.ok:
+            raise RuntimeError(f"the seed team failed on the training instances: {outcome.error}")
+        self.seed_train = outcome.fitness
+        self._credit(outcome)
+        self.progress(f"round 0: seed team, training objective {outcome.fitness:.6g}")
+        self._save()
+
+    def _score(self, team: dict[str, list[Candidate]], split: str) -> TeamOutcome:
+        outcome = self.task.evaluate(team, split)
+        self.spent.evaluations += len(outcome.records)
+        context = f"team:{self.round}" if split == "train" else "team:validation"
+        rows = []
+        for rec in outcome.records:
+            for role, members in team.items():
+                for cand in members:
+                    status = rec.status if rec.status != "static" else "invalid"
+                    rows.append(Evaluation(
+                        cand.id, rec.instance, split if split != "train" else "train", status,
+                        rec.objective if status == "ok" else None, rec.time,
+                        rec.error if status != "ok" else None,
+                        {"round": self.round, "role": role}, context,
+                    ))
+        self.store.add_evaluations(rows)
+        if split == "train" and outcome.ok:
+            members = {r: [c.id for c in cs] for r, cs in team.items()}
+            self.snapshots.append(Snapshot(self.round, members, outcome.fitness))
+            self.spent.best = min(self.spent.best, outcome.fitness)
+        return outcome
+
+    def _credit(self, outcome: TeamOutcome) -> None:
+        for members in self.population.values():
+            ids = [c.id for c in members]
+            self.credit.update(credits(outcome.usage, ids))
+            for cid in ids:
+                self.uses[cid] = float(sum(u for u, _ in outcome.usage.get(cid, ())))
+        if "destroy" in self.population and "repair" in self.population:
+            self.synergy = synergy(
+                outcome.pairs, outcome.usage,
+                [c.id for c in self.population["destroy"]],
+                [c.id for c in self.population["repair"]],
+            )
+
+    # --- one round ------------------------------------------------------------------------
+
+    def _requests(self) -> list[ProposalRequest]:
+        names = [n for n, _ in self.config.weights]
+        weights = np.array([w for _, w in self.config.weights], dtype=float)
+        weights /= weights.sum()
+        roles = self.task.roles
+        out = []
+        for i in range(self.config.offspring):
+            strategy = names[int(self.rng.choice(len(names), p=weights))]
+            role = roles[i % len(roles)]
+            if strategy == "joint" and len(roles) > 1 and self.synergy:
+                (d, r), _ = max(self.synergy.items(), key=lambda kv: (kv[1], -kv[0][0]))
+                parents = (self._parent(d), self._parent(r))
+                out.append(ProposalRequest("joint", tuple(roles[:2]), parents))
+                continue
+            if strategy == "joint":
+                strategy = "crossover"
+            if strategy == "init":
+                out.append(ProposalRequest("init", (role,), ()))
+                continue
+            count = 2 if strategy == "crossover" else 1
+            parents = tuple(self._parent(self._tournament(role)) for _ in range(count))
+            out.append(ProposalRequest(strategy, (role,), parents))
+        return out
+
+    def _tournament(self, role: str) -> int:
+        pool = self.population[role]
+        a, b = (pool[int(i)] for i in self.rng.integers(len(pool), size=2))
+        return a.id if self.credit.get(a.id, 1.0) >= self.credit.get(b.id, 1.0) else b.id
+
+    def _parent(self, cid: int) -> Parent:
+        cand = self.store.get_candidate(cid)
+        return Parent(cand, self.credit.get(cid, 1.0), self.uses.get(cid, 0.0))
+
+    def _admit(self, proposals: list[Proposal]) -> list[Candidate]:
+        """Static check and smoke run, with bounded fix-up rounds for proposers that can."""
+        admitted: list[Candidate] = []
+        pending = list(proposals)
+        for attempt in range(self.config.fix_retries + 1):
+            smoke: list[tuple[Proposal, Candidate]] = []
+            retry: list[tuple[Proposal, str]] = []
+            for prop in pending:
+                if prop.source is None:
+                    self._fail("proposer")
+                    continue
+                problems = self.task.check(prop.source, prop.roles)
+                cand = Candidate(
+                    prop.source, prop.roles, self.task.problem, prop.parent_ids, prop.origin,
+                    generation=self.round,
+                )
+                cid, new = self.store.add_candidate(cand)
+                cand = cand.with_id(cid)
+                if problems:
+                    self._fail("static")
+                    self._record_failure(cand, "invalid", "\n".join(problems))
+                    retry.append((prop, "\n".join(problems)))
+                elif not new and self._known(cid):
+                    self._fail("duplicate")
+                else:
+                    smoke.append((prop, cand))
+            errors = self.task.smoke([c for _, c in smoke]) if smoke else []
+            self.spent.evaluations += len(smoke)
+            for (prop, cand), error in zip(smoke, errors, strict=True):
+                if error:
+                    self._fail("smoke")
+                    self._record_failure(cand, error.split(":")[0], error)
+                    retry.append((prop, error))
+                else:
+                    admitted.append(cand)
+            if attempt == self.config.fix_retries:
+                break
+            pending = [p for p in (self.proposer.fix(prop, err) for prop, err in retry) if p]
+            if not pending:
+                break
+        return admitted
+
+    def _known(self, cid: int) -> bool:
+        return any(cid == c.id for cs in self.population.values() for c in cs) or any(
+            cid in ids for s in self.snapshots for ids in s.members.values()
+        )
+
+    def _record_failure(self, cand: Candidate, status: str, error: str) -> None:
+        status = status if status in ("error", "timeout", "crashed", "infeasible", "invalid",
+                                      "memory") else "error"
+        self.store.add_evaluations([Evaluation(
+            cand.id, "smoke", "train", status, None, None, error[:4000],
+            {"round": self.round}, f"smoke:{self.round}",
+        )])
+
+    def _fail(self, kind: str) -> None:
+        self.failures[kind] = self.failures.get(kind, 0) + 1
+
+    def _one_round(self) -> None:
+        requests = self._requests()
+        proposals = self.proposer(requests, self.rng)
+        newcomers = self._admit(proposals)
+        team = {role: list(cs) for role, cs in self.population.items()}
+        for cand in newcomers:
+            for role in cand.roles:
+                if role in team:
+                    team[role].append(cand)
+        outcome = self._score(team, "train")
+        if not outcome.ok and newcomers:
+            blamed = set(outcome.errors) or {c.id for c in newcomers}
+            self._fail("team")
+            for role in team:
+                team[role] = [c for c in team[role] if c.id not in blamed]
+            outcome = self._score(team, "train")
+        if not outcome.ok:
+            self.progress(f"round {self.round}: team failed: {outcome.error[:200]}")
+            return
+        self.population = team
+        self._credit(outcome)
+        self._prune()
+        self._tick()
+        best = min(s.fitness for s in self.snapshots)
+        sizes = " ".join(f"{r[0].upper()}{len(cs)}" for r, cs in self.population.items())
+        self.progress(
+            f"round {self.round}: team {outcome.fitness:.6g} best {best:.6g} "
+            f"(seeds {self.seed_train:.6g}) | +{len(newcomers)}/{len(proposals)} | {sizes} | "
+            f"evals {self.spent.evaluations} | calls {self.spent.calls} tokens "
+            f"{self.spent.tokens} ${self.spent.cost:.4f} | {self.spent.seconds:.0f}s"
+        )
+
+    def _prune(self) -> None:
+        for role, members in self.population.items():
+            ranked = sorted(members, key=lambda c: -self.credit.get(c.id, 1.0))
+            keep = ranked[: self.config.pool_size]
+            self.population[role] = [c for c in members if c in keep]
+
+    # --- validation -----------------------------------------------------------------------
+
+    def _team(self, members: dict[str, list[int]]) -> dict[str, list[Candidate]]:
+        return {r: [self.store.get_candidate(i) for i in ids] for r, ids in members.items()}
+
+    def _validate(self) -> tuple[float | None, Snapshot | None]:
+        seed_ids = {r: [c.id for c in cs] for r, cs in self._seed_team().items()}
+        seed = self._score(self._team(seed_ids), "validation")
+        seed_val = seed.fitness if seed.ok else None
+        self.progress(f"validation: seed team {seed.fitness:.6g}")
+        evolved = [s for s in self.snapshots if s.members != seed_ids]
+        unique: dict[str, Snapshot] = {}
+        for snap in sorted(evolved, key=lambda s: s.fitness):
+            key = json.dumps(snap.members, sort_keys=True)
+            unique.setdefault(key, snap)
+        winner = None
+        for snap in list(unique.values())[: self.config.validate_top]:
+            if snap.validation is None:
+                outcome = self._score(self._team(snap.members), "validation")
+                snap.validation = outcome.fitness if outcome.ok else math.inf
+            self.progress(
+                f"validation: round {snap.round} team {snap.validation:.6g} "
+                f"(training {snap.fitness:.6g})"
+            )
+            if winner is None or snap.validation < winner.validation:
+                winner = snap
+        return seed_val, winner
+
+    def _seed_team(self) -> dict[str, list[Candidate]]:
+        out = {}
+        for role, seeds in self.task.seeds().items():
+            out[role] = [c.with_id(self.store.add_candidate(c)[0]) for c in seeds]
+        return out
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    raise TypeError(type(obj).__name__)

@@ -1,0 +1,124 @@
+"""The LLM proposer: prompt templates (data files) in, extracted code out, errors sent back.
+
+One template per strategy lives in ``ahd/prompts/``; it receives the problem description, the
+role's signature and documentation, and the parents' code with their credits and usage. Replies
+without code are answered with the extractor's message; static and runtime errors come back
+through :meth:`LLMProposer.fix`, up to the loop's retry bound.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from string import Template
+
+import numpy as np
+
+from ahd.candidate import Origin
+from ahd.llm import LLMClient, LLMError, NoCodeError, extract_code
+
+from .base import Proposal, ProposalRequest
+
+
+def template(name: str) -> Template:
+    """The prompt template ``ahd/prompts/<name>.txt``."""
+    text = resources.files("ahd").joinpath("prompts", f"{name}.txt").read_text("utf-8")
+    return Template(text)
+
+
+class LLMProposer:
+    """Proposals from any litellm model (see :class:`ahd.llm.LLMClient`)."""
+
+    name = "llm"
+
+    def __init__(self, client: LLMClient, task, no_code_retries: int = 1):
+        self.client = client
+        self.task = task
+        self.no_code_retries = no_code_retries
+
+    # --- prompts --------------------------------------------------------------------------
+
+    def _entries(self, req: ProposalRequest) -> str:
+        return "`, `".join(req.roles)
+
+    def _parents(self, req: ProposalRequest) -> str:
+        if not req.parents:
+            seeds = self.task.seeds()[req.roles[0]]
+            return f"```python\n{seeds[0].source}```"
+        blocks = []
+        for i, p in enumerate(req.parents, 1):
+            blocks.append(
+                f"Parent {i} (credit {p.credit:.3f}, used {p.uses:.0f} times):\n"
+                f"```python\n{p.candidate.source.rstrip()}\n```"
+            )
+        return "\n\n".join(blocks)
+
+    def messages(self, req: ProposalRequest) -> list[dict[str, str]]:
+        role_doc = "\n\n".join(self.task.role_doc(role) for role in req.roles)
+        fitness = "unknown" if req.team_fitness is None else f"{req.team_fitness:.6g}"
+        common = template("_common").substitute(
+            problem=self.task.describe(), role_doc=role_doc, team_fitness=fitness
+        )
+        user = template(req.strategy).substitute(
+            common=common, roles=" and ".join(req.roles), parents=self._parents(req),
+            entries=self._entries(req), synergy="positive",
+        )
+        return [
+            {"role": "system", "content": template("system").template.strip()},
+            {"role": "user", "content": user},
+        ]
+
+    # --- proposing ------------------------------------------------------------------------
+
+    def __call__(
+        self, requests: list[ProposalRequest], rng: np.random.Generator
+    ) -> list[Proposal]:
+        conversations = [self.messages(req) for req in requests]
+        replies = self.client.complete_many(conversations)
+        out = []
+        for req, conv, reply in zip(requests, conversations, replies, strict=True):
+            out.append(self._settle(req, conv, reply, self.no_code_retries))
+        return out
+
+    def _origin(self, req: ProposalRequest, replies: list) -> Origin:
+        ok = [r for r in replies if not isinstance(r, LLMError)]
+        return Origin(
+            "llm", strategy=req.strategy, template=req.strategy, model=self.client.config.model,
+            tokens_in=sum(r.tokens_in for r in ok), tokens_out=sum(r.tokens_out for r in ok),
+            cost_usd=sum(r.cost_usd for r in ok),
+        )
+
+    def _settle(self, req, conv, reply, retries: int, history: list | None = None) -> Proposal:
+        history = (history or []) + [reply]
+        if isinstance(reply, LLMError):
+            return Proposal(req, None, self._origin(req, history), error=str(reply),
+                            attempts=len(history))
+        conv = conv + [{"role": "assistant", "content": reply.text}]
+        try:
+            source = extract_code(reply.text, req.roles)
+        except NoCodeError as exc:
+            if retries <= 0:
+                return Proposal(req, None, self._origin(req, history), error=str(exc),
+                                conversation=conv, attempts=len(history))
+            conv = conv + [{"role": "user", "content": str(exc)}]
+            try:
+                again = self.client.complete(conv)
+            except LLMError as err:
+                again = err
+            return self._settle(req, conv, again, retries - 1, history)
+        proposal = Proposal(req, source, self._origin(req, history), conversation=conv,
+                            attempts=len(history))
+        proposal.extra["replies"] = history
+        return proposal
+
+    def fix(self, proposal: Proposal, error: str) -> Proposal | None:
+        if proposal.conversation is None:
+            return None
+        text = template("fix").substitute(error=error[:3000], entries=self._entries(
+            proposal.request))
+        conv = proposal.conversation + [{"role": "user", "content": text}]
+        try:
+            reply = self.client.complete(conv)
+        except LLMError as err:
+            reply = err
+        history = list(proposal.extra.get("replies", []))
+        return self._settle(proposal.request, conv, reply, self.no_code_retries, history)
