@@ -53,6 +53,13 @@ def evolve(
     = None,
     replay: Annotated[bool, typer.Option(help="answer LLM calls only from the run's cache")]
     = False,
+    llm_cache: Annotated[
+        Path | None, typer.Option(help="LLM response cache (default RUN_DIR/llm_cache)")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(help="simultaneous LLM requests")] = 4,
+    eval_timeout: Annotated[
+        str, typer.Option(help="wall-clock limit of one sandboxed evaluation")
+    ] = "120s",
 ) -> None:
     """Evolve destroy/repair operator pools; print the leaderboard and the exported winner."""
     from ..evolve.budget import Budget, StopRule
@@ -67,11 +74,12 @@ def evolve(
         task_config = RoutingTaskConfig(
             problem=problem, size=size, n_train=train, n_validation=validation,
             iterations=iterations, seed=seed, instances_dir=instances,
+            sandbox_wall=parse_duration(eval_timeout),
         )
     except ValueError as exc:
         _fail(str(exc))
-    if jobs < 1:
-        _fail("--jobs must be at least 1")
+    if jobs < 1 or concurrency < 1:
+        _fail("--jobs and --concurrency must be at least 1")
     if resume is not None and out is not None:
         _fail("give --out or --resume, not both")
     run_dir = resume or out or Path("runs") / f"{problem}-{datetime.now():%Y%m%d-%H%M%S}"
@@ -86,12 +94,13 @@ def evolve(
         "evolve": config.__dict__, "budget": budget.__dict__, "model": model,
         "api_base": api_base,
     }
-    run_evolution(run_dir, settings, task_config, config, StopRule(budget), model, api_base,
-                  replay, jobs, resume is not None)
+    llm = {"model": model, "api_base": api_base, "replay": replay, "concurrency": concurrency,
+           "cache_dir": llm_cache or run_dir / "llm_cache"}
+    run_evolution(run_dir, settings, task_config, config, StopRule(budget), llm, jobs,
+                  resume is not None)
 
 
-def run_evolution(run_dir, settings, task_config, config, stop, model, api_base, replay, jobs,
-                  resuming) -> None:
+def run_evolution(run_dir, settings, task_config, config, stop, llm, jobs, resuming) -> None:
     from ..evaluate import WARMUP_SPEC
     from ..evolve.export_team import export_team
     from ..evolve.loop import Evolution
@@ -102,7 +111,12 @@ def run_evolution(run_dir, settings, task_config, config, stop, model, api_base,
 
     store = Store.in_run_dir(run_dir)
     if resuming:
-        store.open_run()
+        stored = store.open_run().config.get("task", {})
+        changed = sorted(k for k, v in settings["task"].items() if stored.get(k, v) != v)
+        if changed:
+            store.close()
+            _fail(f"--resume with different settings ({', '.join(changed)}); the run used "
+                  + ", ".join(f"{k}={stored[k]}" for k in changed))
         _echo(f"resuming {run_dir}")
     _echo(f"starting {jobs} sandbox worker(s) (numba compiles the engine on first use)...")
     pool = SandboxPool(jobs, warmup=WARMUP_SPEC, shared_dir=run_dir / "numba")
@@ -112,15 +126,15 @@ def run_evolution(run_dir, settings, task_config, config, stop, model, api_base,
     _echo(f"sandbox layers: {', '.join(sorted(pool.active_layers)) or 'none'}")
     task = RoutingTask(task_config, pool)
     usage = None
-    if model is None:
+    if llm["model"] is None:
         proposer = OfflineProposer(task.seeds())
     else:
         from ..llm import LLMClient, LLMConfig
         from ..proposers.llm import LLMProposer
 
         client = LLMClient(
-            LLMConfig(model=model, api_base=api_base, cache_dir=run_dir / "llm_cache",
-                      replay=replay),
+            LLMConfig(model=llm["model"], api_base=llm["api_base"], cache_dir=llm["cache_dir"],
+                      replay=llm["replay"], concurrency=llm["concurrency"]),
             on_call=lambda record: store.record_llm_call(**record.store_fields()),
         )
         proposer = LLMProposer(client, task)

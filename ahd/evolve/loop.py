@@ -327,9 +327,12 @@ class Evolution:
         self.failures[kind] = self.failures.get(kind, 0) + 1
 
     def _one_round(self) -> None:
+        t0 = time.monotonic()
         requests = self._requests()
         proposals = self.proposer(requests, self.rng)
+        t1 = time.monotonic()
         newcomers = self._admit(proposals)
+        t2 = time.monotonic()
         team = {role: list(cs) for role, cs in self.population.items()}
         for cand in newcomers:
             for role in cand.roles:
@@ -345,6 +348,7 @@ class Evolution:
         if not outcome.ok:
             self.progress(f"round {self.round}: team failed: {outcome.error[:200]}")
             return
+        t3 = time.monotonic()
         self.population = team
         self._credit(outcome)
         self._prune()
@@ -355,7 +359,8 @@ class Evolution:
             f"round {self.round}: team {outcome.fitness:.6g} best {best:.6g} "
             f"(seeds {self.seed_train:.6g}) | +{len(newcomers)}/{len(proposals)} | {sizes} | "
             f"evals {self.spent.evaluations} | calls {self.spent.calls} tokens "
-            f"{self.spent.tokens} ${self.spent.cost:.4f} | {self.spent.seconds:.0f}s"
+            f"{self.spent.tokens} ${self.spent.cost:.4f} | {self.spent.seconds:.0f}s "
+            f"(propose {t1 - t0:.0f}s, check {t2 - t1:.0f}s, score {t3 - t2:.0f}s)"
         )
 
     def _prune(self) -> None:

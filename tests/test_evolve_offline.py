@@ -1,0 +1,63 @@
+"""``ahd evolve`` offline: a short real run (sandbox, numba, SQLite), its export, and resume."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from ahd.cli import app
+from ahd.problems.engine.config import LNSConfig
+from ahd.problems.engine.lns import run_lns
+from ahd.problems.generators import uniform_cvrp
+from ahd.problems.verify import verify
+
+ARGS = [
+    "evolve", "--problem", "cvrp", "--size", "15", "--train", "2", "--validation", "2",
+    "--iterations", "80", "--offspring", "2", "--jobs", "2", "--time", "10m",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_offline_run_exports_a_working_team_and_resumes(tmp_path):
+    run_dir = tmp_path / "run"
+    result = CliRunner().invoke(app, [*ARGS, "--rounds", "1", "--out", str(run_dir)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["seed_validation"] > 0
+    assert "budget reached: rounds 1" in summary["stop"]
+    state = json.loads((run_dir / "state.json").read_text())
+    assert state["round"] == 1 and [s["round"] for s in state["snapshots"]] == [0, 1]
+
+    path = summary["exported"]
+    spec = importlib.util.spec_from_file_location("exported_team", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.PROBLEM == "cvrp" and module.DESTROY and module.REPAIR
+    instance = uniform_cvrp(20, 3)
+    out = run_lns(instance, LNSConfig(iterations=50, seed=1), destroy=module.DESTROY,
+                  repair=module.REPAIR)
+    assert out.cost == pytest.approx(verify(instance, out.routes))
+
+    # Resume with a larger round budget: round 0 and round 1 are not redone.
+    resumed = CliRunner().invoke(app, [*ARGS, "--rounds", "2", "--resume", str(run_dir)])
+    assert resumed.exit_code == 0, resumed.output
+    assert "round 0:" not in resumed.output and "round 1:" not in resumed.output
+    assert "round 2:" in resumed.output
+    state = json.loads((run_dir / "state.json").read_text())
+    assert state["round"] == 2
+
+
+def test_evolve_refuses_bad_options(tmp_path):
+    runner = CliRunner()
+    bad = runner.invoke(app, ["evolve", "--problem", "knapsack", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "unknown problem" in bad.output
+    bad = runner.invoke(app, ["evolve", "--time", "soon", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2
+    bad = runner.invoke(app, ["evolve", "--resume", str(tmp_path / "none")])
+    assert bad.exit_code == 2 and "no run to resume" in bad.output
+    bad = runner.invoke(app, ["evolve", "--replay", "--out", str(tmp_path / "y")])
+    assert bad.exit_code == 2 and "--replay needs --model" in bad.output
