@@ -41,8 +41,8 @@ class RoutingTaskConfig:
 
     problem: str = "cvrp"
     size: int = 50
-    n_train: int = 6
-    n_validation: int = 8
+    n_train: int = 16
+    n_validation: int = 32
     iterations: int = 1000
     time_cap: float = 20.0
     seed: int = 0
@@ -168,7 +168,14 @@ class RoutingTask:
         out = []
         for records in evaluate_teams(teams, self.pool, self._limits()):
             bad = [r for r in records if r.status != "ok"]
-            out.append("" if not bad else f"{bad[0].status}: {bad[0].error or ''}".strip())
+            if bad:
+                out.append(f"{bad[0].status}: {bad[0].error or ''}".strip())
+            elif records[0].metrics.get("python_mode"):
+                errors = "; ".join(records[0].metrics.get("compile_errors", {}).values())
+                out.append(f"error: numba could not compile the operator ({errors}); it would "
+                           "run in plain Python, about 100 times slower")
+            else:
+                out.append("")
         return out
 
     def _limits(self):

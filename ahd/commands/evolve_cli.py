@@ -42,10 +42,10 @@ def evolve(
     time: Annotated[str, typer.Option(help="evolution wall time: 90s, 5m, 1h or seconds")] = "4m",
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
     iterations: Annotated[int, typer.Option(help="LNS iterations per scored run")] = 1000,
-    train: Annotated[int, typer.Option(help="training instances")] = 6,
-    validation: Annotated[int, typer.Option(help="validation instances")] = 8,
+    train: Annotated[int, typer.Option(help="training instances")] = 16,
+    validation: Annotated[int, typer.Option(help="validation instances")] = 32,
     offspring: Annotated[int, typer.Option(help="proposals per round")] = 4,
-    pool_size: Annotated[int, typer.Option(help="operators kept per pool")] = 8,
+    pool_size: Annotated[int, typer.Option(help="operators kept per pool")] = 6,
     jobs: Annotated[int, typer.Option(help="sandbox workers")] = 2,
     out: Annotated[Path | None, typer.Option(help="run directory (default runs/PROBLEM-TIME)")]
     = None,

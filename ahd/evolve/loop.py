@@ -38,7 +38,7 @@ STATE_FILE = "state.json"
 class EvolveConfig:
     """Shape of the search. ``weights`` are the strategy probabilities (normalised)."""
 
-    pool_size: int = 8
+    pool_size: int = 6
     elite: int = 2
     offspring: int = 4
     fix_retries: int = 2

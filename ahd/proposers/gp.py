@@ -184,11 +184,22 @@ def compose(a: str, b: str, role: str, rng: np.random.Generator) -> str | None:
     """
     if role not in _COMPOSE or _parse(a) is None or _parse(b) is None:
         return None
-    parts = [prefix_names(a, "_a_"), prefix_names(b, "_b_")]
+    parts = [_jit_entry(prefix_names(a, "_a_"), f"_a_{role}"),
+             _jit_entry(prefix_names(b, "_b_"), f"_b_{role}")]
     p = float(f"{rng.uniform(0.3, 0.7):.2f}")
     split = float(f"{rng.uniform(0.0, 0.4):.2f}")
     parts.append(_COMPOSE[role].format(p=p, split=split))
     return "\n\n".join(parts)
+
+
+def _jit_entry(source: str, name: str) -> str:
+    """Decorate the function ``name`` with ``@njit``: a called entry point is no longer compiled
+    by the engine itself, and an undecorated callee would push the caller into Python mode."""
+    tree = ast.parse(source)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == name and not node.decorator_list:
+            node.decorator_list = [ast.Name("njit", ast.Load())]
+    return ast.unparse(tree) + "\n"
 
 
 def _statements(func: ast.FunctionDef) -> list[tuple[list, int]]:
