@@ -65,6 +65,21 @@ def _step(value: float | int, rng: np.random.Generator) -> float | int:
     return float(f"{new:.4g}")
 
 
+#: Share of parameter mutations aimed at module-level UPPER_CASE constants when a source has them.
+NAMED_SHARE = 0.6
+
+
+def _named(tree: ast.Module, nodes: list[ast.Constant]) -> list[ast.Constant]:
+    ids = {id(n) for n in nodes}
+    out = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and all(
+            isinstance(t, ast.Name) and t.id.isupper() for t in stmt.targets
+        ):
+            out.extend(n for n in ast.walk(stmt.value) if id(n) in ids)
+    return out
+
+
 def perturb_constants(source: str, rng: np.random.Generator, count: int = 0) -> str | None:
     """Scale ``count`` (default 1-2) numeric literals by a random factor (parameter calibration)."""
     tree = _parse(source)
@@ -73,6 +88,9 @@ def perturb_constants(source: str, rng: np.random.Generator, count: int = 0) -> 
     nodes = _tunable(tree)
     if not nodes:
         return None
+    named = _named(tree, nodes)
+    if named and rng.random() < NAMED_SHARE:
+        nodes = named  # the designed tuning knobs, rather than tolerances and loop bounds
     count = count or int(rng.integers(1, 3))
     for i in rng.choice(len(nodes), size=min(count, len(nodes)), replace=False):
         nodes[int(i)].value = _step(nodes[int(i)].value, rng)
