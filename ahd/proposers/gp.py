@@ -42,12 +42,10 @@ def _tunable(tree: ast.AST) -> list[ast.Constant]:
         if not isinstance(node.value, (int, float)) or node.value in (0, 1, -1):
             continue
         parent = parents.get(id(node))
-        if isinstance(parent, ast.Subscript) or isinstance(parent, ast.Slice):
-            continue
-        if isinstance(parent, ast.UnaryOp):
+        while isinstance(parent, (ast.UnaryOp, ast.Tuple)):  # x[-2], x[i, 2], x[i, -2]
             parent = parents.get(id(parent))
-            if isinstance(parent, (ast.Subscript, ast.Slice)):
-                continue
+        if isinstance(parent, (ast.Subscript, ast.Slice)):
+            continue
         out.append(node)
     return out
 
@@ -56,9 +54,11 @@ def _step(value: float | int, rng: np.random.Generator) -> float | int:
     factor = FACTORS[int(rng.integers(len(FACTORS)))]
     if isinstance(value, int):
         new = int(round(value * factor))
-        if new == value:
-            new = value + (1 if factor > 1 else -1)
-        return new if value <= 0 else max(2, new)
+        if value > 0:
+            new = max(2, new)
+        if new == value:  # small integers: at least one step, and 2 can only grow
+            new = value + (1 if factor > 1 or value == 2 else -1)
+        return new
     new = value * factor
     if 0 < value < 1 and new >= 1:  # probabilities stay probabilities
         new = 1 - (1 - value) / 2
@@ -74,7 +74,8 @@ def _named(tree: ast.Module, nodes: list[ast.Constant]) -> list[ast.Constant]:
     out = []
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and all(
-            isinstance(t, ast.Name) and t.id.isupper() for t in stmt.targets
+            isinstance(t, ast.Name) and t.id.isupper() and not t.id.startswith("_")
+            for t in stmt.targets
         ):
             out.extend(n for n in ast.walk(stmt.value) if id(n) in ids)
     return out
@@ -88,10 +89,10 @@ def perturb_constants(source: str, rng: np.random.Generator, count: int = 0) -> 
     nodes = _tunable(tree)
     if not nodes:
         return None
-    named = _named(tree, nodes)
-    if named and rng.random() < NAMED_SHARE:
-        nodes = named  # the designed tuning knobs, rather than tolerances and loop bounds
     count = count or int(rng.integers(1, 3))
+    named = _named(tree, nodes)
+    if len(named) >= count and rng.random() < NAMED_SHARE:
+        nodes = named  # the designed tuning knobs, rather than tolerances and loop bounds
     for i in rng.choice(len(nodes), size=min(count, len(nodes)), replace=False):
         nodes[int(i)].value = _step(nodes[int(i)].value, rng)
     return ast.unparse(tree) + "\n"
@@ -160,13 +161,27 @@ def prefix_names(source: str, prefix: str, rename_entries: dict[str, str] | None
     mapping.update(rename_entries or {})
 
     class Renamer(ast.NodeTransformer):
+        #: Parameters of the enclosing functions: locals, whatever the top level defines.
+        params: frozenset[str] = frozenset()
+
         def visit_Name(self, node: ast.Name) -> ast.Name:
-            node.id = mapping.get(node.id, node.id)
+            if node.id not in self.params:
+                node.id = mapping.get(node.id, node.id)
             return node
 
         def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
             node.name = mapping.get(node.name, node.name)
-            self.generic_visit(node)
+            args = node.args
+            # decorators and defaults are evaluated in the enclosing scope
+            node.decorator_list = [self.visit(d) for d in node.decorator_list]
+            args.defaults = [self.visit(d) for d in args.defaults]
+            args.kw_defaults = [d if d is None else self.visit(d) for d in args.kw_defaults]
+            outer = self.params
+            names = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+            names += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+            self.params = outer | frozenset(names)
+            node.body = [self.visit(stmt) for stmt in node.body]
+            self.params = outer
             return node
 
     return ast.unparse(Renamer().visit(tree)) + "\n"
@@ -249,9 +264,7 @@ def exchange_statement(a: str, b: str, entry: str, rng: np.random.Generator,
     fb = next((n for n in tb.body if isinstance(n, ast.FunctionDef) and n.name == entry), None)
     if fa is None or fb is None:
         return None
-    known = top_level_names(ta) | {arg.arg for arg in fa.args.args} | {
-        n.id for n in ast.walk(fa) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-    } | {"np", "numpy", "math", "min", "max", "abs", "int", "float", "range", "len"}
+    known = _known_names(ta, fa)
     sites_a, sites_b = _statements(fa), _statements(fb)
     if not sites_a or not sites_b:
         return None
@@ -265,8 +278,19 @@ def exchange_statement(a: str, b: str, entry: str, rng: np.random.Generator,
         if not used <= known:
             continue
         body_a[i] = copy.deepcopy(new)
+        lost = known - _known_names(ta, fa)  # names only the replaced statement bound
+        if lost & {n.id for n in ast.walk(fa) if isinstance(n, ast.Name)}:
+            body_a[i] = old
+            continue
         return ast.unparse(ta) + "\n"
     return None
+
+
+def _known_names(tree: ast.Module, func: ast.FunctionDef) -> set[str]:
+    """Names ``func`` can read: top-level names, its parameters and locals, a few builtins."""
+    return top_level_names(tree) | {arg.arg for arg in func.args.args} | {
+        n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    } | {"np", "numpy", "math", "min", "max", "abs", "int", "float", "range", "len"}
 
 
 def finite(value: float) -> bool:

@@ -56,6 +56,8 @@ class OfflineProposer:
             source, how = self._joint(sources, rng), "joint_params"
         if source is None and sources:
             source, how = gp.perturb_constants(sources[0], rng), f"{req.strategy}->params"
+        if source is None and sources:  # code without tunable literals (e.g. greedy_repair)
+            source, how = gp.flip_comparison(sources[0], rng), f"{req.strategy}->flip"
         origin = Origin("offline", strategy=f"{req.strategy}:{how}")
         if source is None:
             return Proposal(req, None, origin, error=f"no applicable {req.strategy} edit")
