@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from .commands.evolve_cli import register as register_evolve
+from .commands.plan_cli import register as register_plan
 from .commands.store_cli import register as register_store_commands
 from .durations import parse_duration
 
@@ -139,6 +140,7 @@ def solve(
 
 register_store_commands(app)
 register_evolve(app)
+register_plan(app)
 
 if __name__ == "__main__":
     app()

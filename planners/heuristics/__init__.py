@@ -1,0 +1,125 @@
+"""Heuristics for greedy best-first search: the registry, the loader and evaluation helpers.
+
+``HEURISTICS`` maps each built-in name to a factory; tests parametrise over it, so a new
+built-in is tested automatically. ``load_heuristic`` turns a CLI/config string into a heuristic:
+a built-in name or the path of a ``.py`` file defining ``h(state, task)`` (see :mod:`.api`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .api import ActionSchema, HeuristicTask, Operator, heuristic_task
+from .base import (
+    BuiltinHeuristic,
+    Heuristic,
+    HeuristicError,
+    PythonHeuristic,
+    check_value,
+    describe_exception,
+)
+from .builtin import BUILTIN_IDS, DESCRIPTIONS
+
+if TYPE_CHECKING:
+    from ..task import Task
+
+__all__ = [
+    "HEURISTICS", "DESCRIPTIONS", "ActionSchema", "BuiltinHeuristic", "Heuristic",
+    "HeuristicError", "HeuristicTask", "Operator", "PythonHeuristic", "check_value",
+    "describe_exception", "evaluate_heuristic",
+    "heuristic_from_source", "heuristic_task", "load_heuristic",
+]
+
+_LOADED = itertools.count()
+
+#: built-in name -> factory (no arguments)
+HEURISTICS: dict[str, Callable[[], BuiltinHeuristic]] = {
+    name: partial(BuiltinHeuristic, name, hid) for name, hid in BUILTIN_IDS.items()
+}
+
+
+def heuristic_from_source(source: str, name: str = "python", filename: str = "<heuristic>"
+                          ) -> PythonHeuristic:
+    """Execute heuristic code (a module defining ``h``, optionally ``init``) and wrap it.
+
+    This runs the code in the calling process: call it only inside a sandbox for untrusted
+    code. Raises :class:`HeuristicError` when the code fails to run or defines no ``h``.
+    """
+    namespace: dict[str, Any] = {"__name__": f"ahd_heuristic_{name}", "__file__": filename}
+    try:
+        code = compile(source, filename, "exec")
+        exec(code, namespace)  # noqa: S102 - the point of this function
+    except Exception as exc:
+        raise HeuristicError(
+            "loading the heuristic failed: " + describe_exception(exc, filename)
+        ) from exc
+    return _wrap(namespace, name, filename)
+
+
+def _wrap(namespace: dict[str, Any], name: str, filename: str) -> PythonHeuristic:
+    h = namespace.get("h")
+    if not callable(h):
+        raise HeuristicError(f"{filename}: defines no function h(state, task)")
+    init = namespace.get("init")
+    if init is not None and not callable(init):
+        raise HeuristicError(f"{filename}: init is not a function")
+    return PythonHeuristic(h, init, name=name, source=filename)
+
+
+def load_heuristic(spec: str | Heuristic) -> Heuristic:
+    """A heuristic from a built-in name (``'hff'``) or a path to a ``.py`` file.
+
+    Raises
+    ------
+    HeuristicError
+        Unknown name, missing file, or a file that fails to import or defines no ``h``.
+    """
+    if isinstance(spec, BuiltinHeuristic | PythonHeuristic):
+        return spec
+    if spec in HEURISTICS:
+        return HEURISTICS[spec]()
+    path = Path(spec)
+    if path.suffix != ".py":
+        raise HeuristicError(
+            f"unknown heuristic {spec!r}: use one of {', '.join(HEURISTICS)} or a .py file"
+        )
+    if not path.is_file():
+        raise HeuristicError(f"{spec}: no such heuristic file")
+    module_name = f"ahd_heuristic_{path.stem}_{next(_LOADED)}"
+    mspec = importlib.util.spec_from_file_location(module_name, path)
+    if mspec is None or mspec.loader is None:
+        raise HeuristicError(f"{spec}: cannot be imported")
+    module = importlib.util.module_from_spec(mspec)
+    sys.modules[module_name] = module
+    try:
+        mspec.loader.exec_module(module)
+    except Exception as exc:
+        sys.modules.pop(module_name, None)
+        raise HeuristicError(
+            f"{spec}: importing failed: " + describe_exception(exc, str(path))
+        ) from exc
+    return _wrap(vars(module), path.stem, str(path))
+
+
+def evaluate_heuristic(heuristic: Heuristic | str, task: Task, state: Any = None) -> float:
+    """h of one state (``None`` = initial state; else a set of atoms) on a ground task.
+
+    Convenient for tests and for comparing heuristics outside a search.
+    """
+    import numpy as np
+
+    heuristic = load_heuristic(heuristic)
+    bits = task.init_bits if state is None else task.pack_atoms(state)
+    if isinstance(heuristic, PythonHeuristic):
+        return heuristic.bind(task)(task.state_atoms(bits))
+    from .builtin import evaluate
+    from .relaxed import scratch
+
+    return float(evaluate(heuristic.hid, np.ascontiguousarray(bits), task.arrays(),
+                          scratch(task)))
