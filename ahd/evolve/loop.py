@@ -113,6 +113,9 @@ class Evolution:
         self.failures: dict[str, int] = {}
         self._elapsed_before = 0.0
         self._t0 = time.monotonic()
+        #: Cooperative tasks score the whole population as one team (routing pools); the others
+        #: score every candidate alone (a planning heuristic) and credit it by its own fitness.
+        self.cooperative = bool(getattr(task, "cooperative", True))
 
     # --- state ----------------------------------------------------------------------------
 
@@ -190,6 +193,14 @@ class Evolution:
             for cand in seeds:
                 cid, _ = self.store.add_candidate(cand)
                 self.population[role].append(cand.with_id(cid))
+        if not self.cooperative:
+            for cands in self.population.values():
+                for cand in cands:
+                    self._score_alone(cand)
+            self.seed_train = min(s.fitness for s in self.snapshots)
+            self.progress(f"round 0: best seed, training fitness {self.seed_train:.6g}")
+            self._save()
+            return
         outcome = self._score(self.population, "train")
         if not outcome.ok:
             raise RuntimeError(f"the seed team failed on the training instances: {outcome.error}")
@@ -197,6 +208,12 @@ class Evolution:
         self._credit(outcome)
         self.progress(f"round 0: seed team, training objective {outcome.fitness:.6g}")
         self._save()
+
+    def _score_alone(self, cand: Candidate) -> bool:
+        outcome = self._score({role: [cand] for role in cand.roles}, "train")
+        self.credit[cand.id] = -outcome.fitness if outcome.ok else -math.inf
+        self.uses[cand.id] = 1.0
+        return outcome.ok
 
     def _score(self, team: dict[str, list[Candidate]], split: str) -> TeamOutcome:
         outcome = self.task.evaluate(team, split)
@@ -333,6 +350,21 @@ class Evolution:
         t1 = time.monotonic()
         newcomers = self._admit(proposals)
         t2 = time.monotonic()
+        if not self.cooperative:
+            for cand in newcomers:
+                if self._score_alone(cand):
+                    for role in cand.roles:
+                        self.population.setdefault(role, []).append(cand)
+            self._prune()
+            self._tick()
+            best = min(s.fitness for s in self.snapshots)
+            self.progress(
+                f"round {self.round}: best {best:.6g} (seeds {self.seed_train:.6g}) | "
+                f"+{len(newcomers)}/{len(proposals)} | evals {self.spent.evaluations} | calls "
+                f"{self.spent.calls} tokens {self.spent.tokens} ${self.spent.cost:.4f} | "
+                f"{self.spent.seconds:.0f}s (propose {t1 - t0:.0f}s, check {t2 - t1:.0f}s)"
+            )
+            return
         team = {role: list(cs) for role, cs in self.population.items()}
         for cand in newcomers:
             for role in cand.roles:
@@ -376,10 +408,18 @@ class Evolution:
 
     def _validate(self) -> tuple[float | None, Snapshot | None]:
         seed_ids = {r: [c.id for c in cs] for r, cs in self._seed_team().items()}
+        all_seeds = {i for ids in seed_ids.values() for i in ids}
+        if self.cooperative:
+            evolved = [s for s in self.snapshots if s.members != seed_ids]
+        else:  # the best seed by training fitness stands for the seeds
+            alone = [s for s in self.snapshots
+                     if {i for ids in s.members.values() for i in ids} <= all_seeds]
+            seed_ids = min(alone, key=lambda s: s.fitness).members
+            evolved = [s for s in self.snapshots
+                       if not {i for ids in s.members.values() for i in ids} <= all_seeds]
         seed = self._score(self._team(seed_ids), "validation")
         seed_val = seed.fitness if seed.ok else None
         self.progress(f"validation: seed team {seed.fitness:.6g}")
-        evolved = [s for s in self.snapshots if s.members != seed_ids]
         unique: dict[str, Snapshot] = {}
         for snap in sorted(evolved, key=lambda s: s.fitness):
             key = json.dumps(snap.members, sort_keys=True)
