@@ -10,6 +10,7 @@ import typer
 
 from .commands.evolve_cli import register as register_evolve
 from .commands.plan_cli import register as register_plan
+from .commands.report_cli import register as register_report
 from .commands.store_cli import register as register_store_commands
 from .durations import parse_duration
 
@@ -141,6 +142,7 @@ def solve(
 register_store_commands(app)
 register_evolve(app)
 register_plan(app)
+register_report(app)
 
 if __name__ == "__main__":
     app()

@@ -234,7 +234,8 @@ class SandboxPool:
         elif isinstance(readable_paths, str):
             raise ValueError("readable_paths must be None, 'auto' or a list of paths")
         self.readable_paths = None if readable_paths is None else tuple(readable_paths)
-        self.shared_dir = None if shared_dir is None else os.fspath(shared_dir)
+        # Absolute: children chdir into their own directory before locking down.
+        self.shared_dir = None if shared_dir is None else os.path.abspath(shared_dir)
         if self.shared_dir is not None:
             os.makedirs(self.shared_dir, exist_ok=True)
         config = {
