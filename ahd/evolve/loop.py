@@ -215,10 +215,13 @@ class Evolution:
         self.uses[cand.id] = 1.0
         return outcome.ok
 
-    def _score(self, team: dict[str, list[Candidate]], split: str) -> TeamOutcome:
+    def _score(
+        self, team: dict[str, list[Candidate]], split: str, tag: str = ""
+    ) -> TeamOutcome:
         outcome = self.task.evaluate(team, split)
         self.spent.evaluations += len(outcome.records)
-        context = f"team:{self.round}" if split == "train" else "team:validation"
+        # One context per scored team, so a member of several validated teams keeps each record.
+        context = f"team:{self.round}" if split == "train" else f"team:validation:{tag}"
         rows = []
         for rec in outcome.records:
             for role, members in team.items():
@@ -417,7 +420,7 @@ class Evolution:
             seed_ids = min(alone, key=lambda s: s.fitness).members
             evolved = [s for s in self.snapshots
                        if not {i for ids in s.members.values() for i in ids} <= all_seeds]
-        seed = self._score(self._team(seed_ids), "validation")
+        seed = self._score(self._team(seed_ids), "validation", "seeds")
         seed_val = seed.fitness if seed.ok else None
         self.progress(f"validation: seed team {seed.fitness:.6g}")
         unique: dict[str, Snapshot] = {}
@@ -427,7 +430,8 @@ class Evolution:
         winner = None
         for snap in list(unique.values())[: self.config.validate_top]:
             if snap.validation is None:
-                outcome = self._score(self._team(snap.members), "validation")
+                outcome = self._score(self._team(snap.members), "validation",
+                                      f"round{snap.round}")
                 snap.validation = outcome.fitness if outcome.ok else math.inf
             self.progress(
                 f"validation: round {snap.round} team {snap.validation:.6g} "
