@@ -10,6 +10,7 @@ import typer
 
 from .commands.evolve_cli import register as register_evolve
 from .commands.plan_cli import register as register_plan
+from .commands.plan_eval_cli import register as register_plan_eval
 from .commands.report_cli import register as register_report
 from .commands.store_cli import register as register_store_commands
 from .durations import parse_duration
@@ -142,6 +143,7 @@ def solve(
 register_store_commands(app)
 register_evolve(app)
 register_plan(app)
+register_plan_eval(app)
 register_report(app)
 
 if __name__ == "__main__":
