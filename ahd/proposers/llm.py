@@ -19,10 +19,16 @@ from ahd.llm import LLMClient, LLMError, NoCodeError, extract_code
 from .base import Proposal, ProposalRequest
 
 
-def template(name: str) -> Template:
-    """The prompt template ``ahd/prompts/<name>.txt``."""
-    text = resources.files("ahd").joinpath("prompts", f"{name}.txt").read_text("utf-8")
-    return Template(text)
+def template(name: str, prefix: str = "") -> Template:
+    """The prompt template ``ahd/prompts/<prefix><name>.txt``, else ``<name>.txt``.
+
+    A task names its own ``prefix`` (``task.prompt_prefix``, e.g. ``"planning_"``) to replace
+    any of the shared templates with problem-specific wording.
+    """
+    prompts = resources.files("ahd").joinpath("prompts")
+    own = prompts.joinpath(f"{prefix}{name}.txt")
+    path = own if prefix and own.is_file() else prompts.joinpath(f"{name}.txt")
+    return Template(path.read_text("utf-8"))
 
 
 class LLMProposer:
@@ -37,17 +43,28 @@ class LLMProposer:
 
     # --- prompts --------------------------------------------------------------------------
 
+    def _template(self, name: str) -> Template:
+        return template(name, getattr(self.task, "prompt_prefix", ""))
+
+    def _entry_names(self, req: ProposalRequest) -> list[str]:
+        """Function names to ask for and extract: ``task.entry_points`` or the role names."""
+        entry = getattr(self.task, "entry_points", None) or {}
+        return [entry.get(role, role) for role in req.roles]
+
     def _entries(self, req: ProposalRequest) -> str:
-        return "`, `".join(req.roles)
+        return "`, `".join(self._entry_names(req))
 
     def _parents(self, req: ProposalRequest) -> str:
         if not req.parents:
             seeds = self.task.seeds()[req.roles[0]]
             return f"```python\n{seeds[0].source}```"
         blocks = []
+        summary = getattr(self.task, "parent_summary", None)
         for i, p in enumerate(req.parents, 1):
+            stats = (summary(p) if summary is not None
+                     else f"credit {p.credit:.3f}, used {p.uses:.0f} times")
             blocks.append(
-                f"Parent {i} (credit {p.credit:.3f}, used {p.uses:.0f} times):\n"
+                f"Parent {i} ({stats}):\n"
                 f"```python\n{p.candidate.source.rstrip()}\n```"
             )
         return "\n\n".join(blocks)
@@ -55,15 +72,15 @@ class LLMProposer:
     def messages(self, req: ProposalRequest) -> list[dict[str, str]]:
         role_doc = "\n\n".join(self.task.role_doc(role) for role in req.roles)
         fitness = "unknown" if req.team_fitness is None else f"{req.team_fitness:.6g}"
-        common = template("_common").substitute(
+        common = self._template("_common").substitute(
             problem=self.task.describe(), role_doc=role_doc, team_fitness=fitness
         )
-        user = template(req.strategy).substitute(
+        user = self._template(req.strategy).substitute(
             common=common, roles=" and ".join(req.roles), parents=self._parents(req),
             entries=self._entries(req), synergy="positive",
         )
         return [
-            {"role": "system", "content": template("system").template.strip()},
+            {"role": "system", "content": self._template("system").template.strip()},
             {"role": "user", "content": user},
         ]
 
@@ -94,7 +111,7 @@ class LLMProposer:
                             attempts=len(history))
         conv = conv + [{"role": "assistant", "content": reply.text}]
         try:
-            source = extract_code(reply.text, req.roles)
+            source = extract_code(reply.text, self._entry_names(req))
         except NoCodeError as exc:
             if retries <= 0:
                 return Proposal(req, None, self._origin(req, history), error=str(exc),
@@ -113,7 +130,7 @@ class LLMProposer:
     def fix(self, proposal: Proposal, error: str) -> Proposal | None:
         if proposal.conversation is None:
             return None
-        text = template("fix").substitute(error=error[:3000], entries=self._entries(
+        text = self._template("fix").substitute(error=error[:3000], entries=self._entries(
             proposal.request))
         conv = proposal.conversation + [{"role": "user", "content": text}]
         try:
