@@ -235,6 +235,29 @@ def _call(spec: tuple[str, str, str], args: tuple, result_bytes: int) -> tuple[s
     return "ok", payload, ""
 
 
+def _tolerate_cache_writes() -> None:
+    """Let numba compile without saving to its on-disk cache when the sandbox forbids it.
+
+    A child may need a specialisation the worker's warm-up did not cover; numba then tries to
+    write the cache file next to the (read-only, after Landlock) source and raises
+    ``PermissionError``, failing a perfectly good evaluation. The compiled code is only lost
+    to later children, who compile it again.
+    """
+    caching = sys.modules.get("numba.core.caching")
+    if caching is None or getattr(caching.Cache.save_overload, "_ahd_tolerant", False):
+        return
+    original = caching.Cache.save_overload
+
+    def save_overload(self, sig, data):
+        try:
+            original(self, sig, data)
+        except OSError:
+            pass
+
+    save_overload._ahd_tolerant = True
+    caching.Cache.save_overload = save_overload
+
+
 def _child(
     spec,
     args,
@@ -274,6 +297,7 @@ def _child(
             )
             os.environ.update(HOME=workdir, TMPDIR=workdir)
             tempfile.tempdir = workdir
+            _tolerate_cache_writes()
             sys.dont_write_bytecode = True
         except BaseException as exc:  # noqa: BLE001
             _write_all(res_w, _frame(("setup_error", b"", f"sandbox setup failed: {exc!r}")))
