@@ -94,11 +94,22 @@ def evolve(
         )
     except ValueError as exc:
         _fail(str(exc))
+    run_dir, settings, llm = _prepare_run(
+        f"{problem}", task_config, config, budget, jobs, concurrency, out, resume, model,
+        api_base, replay, llm_cache,
+    )
+    run_evolution(run_dir, settings, task_config, config, StopRule(budget), llm, jobs,
+                  resume is not None)
+
+
+def _prepare_run(stem, task_config, config, budget, jobs, concurrency, out, resume, model,
+                 api_base, replay, llm_cache):
+    """Checks shared by every problem; returns ``(run_dir, settings, llm options)``."""
     if jobs < 1 or concurrency < 1:
         _fail("--jobs and --concurrency must be at least 1")
     if resume is not None and out is not None:
         _fail("give --out or --resume, not both")
-    run_dir = resume or out or Path("runs") / f"{problem}-{datetime.now():%Y%m%d-%H%M%S}"
+    run_dir = resume or out or Path("runs") / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}"
     if resume is not None and not (resume / "ahd.sqlite").is_file():
         _fail(f"{resume}: no run to resume (no ahd.sqlite)")
     if replay and model is None:
@@ -112,17 +123,11 @@ def evolve(
     }
     llm = {"model": model, "api_base": api_base, "replay": replay, "concurrency": concurrency,
            "cache_dir": llm_cache or run_dir / "llm_cache"}
-    run_evolution(run_dir, settings, task_config, config, StopRule(budget), llm, jobs,
-                  resume is not None)
+    return run_dir, settings, llm
 
 
-def run_evolution(run_dir, settings, task_config, config, stop, llm, jobs, resuming) -> None:
-    from ..evaluate import WARMUP_SPEC
-    from ..evolve.export_team import export_team
-    from ..evolve.loop import Evolution
-    from ..problems.task import RoutingTask
-    from ..proposers.offline import OfflineProposer
-    from ..sandbox import SandboxPool
+def _open_store(run_dir: Path, settings: dict, resuming: bool):
+    """The run's store; on resume, refuse task settings that differ from the stored ones."""
     from ..store import Store
 
     store = Store.in_run_dir(run_dir)
@@ -134,6 +139,18 @@ def run_evolution(run_dir, settings, task_config, config, stop, llm, jobs, resum
             _fail(f"--resume with different settings ({', '.join(changed)}); the run used "
                   + ", ".join(f"{k}={stored[k]}" for k in changed))
         _echo(f"resuming {run_dir}")
+    return store
+
+
+def run_evolution(run_dir, settings, task_config, config, stop, llm, jobs, resuming) -> None:
+    from ..evaluate import WARMUP_SPEC
+    from ..evolve.export_team import export_team
+    from ..evolve.loop import Evolution
+    from ..problems.task import RoutingTask
+    from ..proposers.offline import OfflineProposer
+    from ..sandbox import SandboxPool
+
+    store = _open_store(run_dir, settings, resuming)
     _echo(f"starting {jobs} sandbox worker(s) (numba compiles the engine on first use)...")
     pool = SandboxPool(jobs, warmup=WARMUP_SPEC, shared_dir=run_dir / "numba")
     if not resuming:
@@ -243,25 +260,10 @@ def _evolve_planning(domain, model, api_base, max_calls, max_tokens, max_cost, m
         find_tasks(domain)
     except ValueError as exc:
         _fail(str(exc))
-    if jobs < 1 or concurrency < 1:
-        _fail("--jobs and --concurrency must be at least 1")
-    if resume is not None and out is not None:
-        _fail("give --out or --resume, not both")
-    name = domain.resolve().name
-    run_dir = resume or out or Path("runs") / f"planning-{name}-{datetime.now():%Y%m%d-%H%M%S}"
-    if resume is not None and not (resume / "ahd.sqlite").is_file():
-        _fail(f"{resume}: no run to resume (no ahd.sqlite)")
-    if replay and model is None:
-        _fail("--replay needs --model (the cache is keyed by the model)")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    settings = {
-        "task": {k: str(v) if isinstance(v, Path) else v
-                 for k, v in task_config.__dict__.items()},
-        "evolve": config.__dict__, "budget": budget.__dict__, "model": model,
-        "api_base": api_base,
-    }
-    llm = {"model": model, "api_base": api_base, "replay": replay, "concurrency": concurrency,
-           "cache_dir": llm_cache or run_dir / "llm_cache"}
+    run_dir, settings, llm = _prepare_run(
+        f"planning-{domain.resolve().name}", task_config, config, budget, jobs, concurrency,
+        out, resume, model, api_base, replay, llm_cache,
+    )
     _run_planning(run_dir, settings, task_config, config, StopRule(budget), llm, jobs,
                   resume is not None)
 
@@ -271,17 +273,8 @@ def _run_planning(run_dir, settings, task_config, config, stop, llm, jobs, resum
     from ..planners.evolve_task import WARMUP_SPEC, PlanningTask, export_heuristic
     from ..proposers.planning_offline import PlanningOfflineProposer
     from ..sandbox import SandboxPool
-    from ..store import Store
 
-    store = Store.in_run_dir(run_dir)
-    if resuming:
-        stored = store.open_run().config.get("task", {})
-        changed = sorted(k for k, v in settings["task"].items() if stored.get(k, v) != v)
-        if changed:
-            store.close()
-            _fail(f"--resume with different settings ({', '.join(changed)}); the run used "
-                  + ", ".join(f"{k}={stored[k]}" for k in changed))
-        _echo(f"resuming {run_dir}")
+    store = _open_store(run_dir, settings, resuming)
     from ..planners import PlanningInputError
 
     _echo(f"starting {jobs} sandbox worker(s)...")
