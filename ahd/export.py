@@ -165,9 +165,12 @@ def render_candidate(store: Store, candidate_id: int, now: datetime | None = Non
         f"# Code hash: sha256:{candidate.code_hash}",
         "#",
         "# Usage:",
-        f"#   import {name} as mod",
-        "#   from ahd.problems.engine.lns import run_lns",
-        f"#   run_lns(instance, config, {usage})" if usage else "#   (no routing roles)",
+        *(
+            [f"#   import {name} as mod", "#   from ahd.problems.engine.lns import run_lns",
+             f"#   run_lns(instance, config, {usage})"] if usage else
+            [f"#   ahd plan DOMAIN.pddl PROBLEM.pddl --heuristic {name}.py"]
+            if run.problem == "planning" else ["#   (no routing roles)"]
+        ),
         "# " + "-" * 98,
     ]
     parts = ["\n".join(header), ""]

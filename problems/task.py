@@ -42,7 +42,7 @@ class RoutingTaskConfig:
     problem: str = "cvrp"
     size: int = 50
     n_train: int = 16
-    n_validation: int = 32
+    n_validation: int = 64
     iterations: int = 1000
     time_cap: float = 20.0
     seed: int = 0
@@ -50,6 +50,7 @@ class RoutingTaskConfig:
     smoke_size: int = 20
     smoke_iterations: int = 60
     sandbox_wall: float = 120.0
+    local_search: bool = True
 
     def __post_init__(self) -> None:
         get_problem(self.problem)
@@ -90,7 +91,8 @@ class RoutingTask:
         self.pool = pool
         self._spec = get_problem(config.problem)
         self._lns = LNSConfig(
-            time_limit=config.time_cap, iterations=config.iterations, seed=config.seed
+            time_limit=config.time_cap, iterations=config.iterations, seed=config.seed,
+            local_search=config.local_search,
         )
         self._splits: dict[str, list[Any]] = {}
         if config.instances_dir is not None:
@@ -159,7 +161,8 @@ class RoutingTask:
         from ahd.team import TeamEvaluation, evaluate_teams
 
         config = LNSConfig(time_limit=self.config.time_cap,
-                           iterations=self.config.smoke_iterations, seed=self.config.seed)
+                           iterations=self.config.smoke_iterations, seed=self.config.seed,
+                           local_search=self.config.local_search)
         spec = InstanceSpec(self.problem, self.config.smoke_size, 7 + self.config.seed)
         teams = []
         for cand in candidates:

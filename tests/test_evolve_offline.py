@@ -28,6 +28,9 @@ def test_offline_run_exports_a_working_team_and_resumes(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["seed_validation"] > 0
+    # The winner is compared with the seeds instance by instance, with its standard error.
+    assert summary["validation_gain_se_pct"] >= 0
+    assert f"{summary['validation_gain_pct']:+.2f}% vs seeds, standard error" in result.output
     assert "budget reached: rounds 1" in summary["stop"]
     state = json.loads((run_dir / "state.json").read_text())
     assert state["round"] == 1 and [s["round"] for s in state["snapshots"]] == [0, 1]

@@ -44,7 +44,12 @@ def evolve(
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
     iterations: Annotated[int, typer.Option(help="LNS iterations per scored run")] = 1000,
     train: Annotated[int, typer.Option(help="training instances")] = 16,
-    validation: Annotated[int, typer.Option(help="validation instances")] = 32,
+    validation: Annotated[
+        int | None, typer.Option(help="validation instances [default: 64; planning: 32 tasks]")
+    ] = None,
+    local_search: Annotated[
+        bool, typer.Option(help="score teams with the engine's local search after each repair")
+    ] = True,
     offspring: Annotated[int, typer.Option(help="proposals per round")] = 4,
     pool_size: Annotated[int, typer.Option(help="operators kept per pool")] = 6,
     jobs: Annotated[int, typer.Option(help="sandbox workers")] = 2,
@@ -88,9 +93,10 @@ def evolve(
         from ..problems.task import RoutingTaskConfig
 
         task_config = RoutingTaskConfig(
-            problem=problem, size=size, n_train=train, n_validation=validation,
+            problem=problem, size=size, n_train=train,
+            n_validation=64 if validation is None else validation,
             iterations=iterations, seed=seed, instances_dir=instances,
-            sandbox_wall=parse_duration(eval_timeout),
+            local_search=local_search, sandbox_wall=parse_duration(eval_timeout),
         )
     except ValueError as exc:
         _fail(str(exc))
@@ -192,6 +198,8 @@ def _report(store, run_dir: Path, problem: str, result, export_team) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from ..evolve.loop import paired_gain
+
     console = Console()
     table = Table(title=f"final pools ({problem})")
     for col in ("role", "id", "strategy", "parents", "team objective (train)"):
@@ -216,9 +224,17 @@ def _report(store, run_dir: Path, problem: str, result, export_team) -> None:
         typer.echo("no evolved team was validated")
     else:
         w = result.winner
-        gain = None if not seed_val else 100.0 * (seed_val - w.validation) / seed_val
+        paired = paired_gain(result.seed_validation_objectives, w.validation_objectives)
+        verdict = ""
+        if paired is not None:
+            gain, se, n = paired
+            sure = ("better beyond noise" if gain > 2 * se else "worse beyond noise"
+                    if gain < -2 * se else "within noise: not a finding")
+            verdict = (f" ({gain:+.2f}% vs seeds, standard error {se:.2f}% over {n} "
+                       f"instances: {sure})")
+            summary.update(validation_gain_pct=gain, validation_gain_se_pct=se)
         typer.echo(f"winner (round {w.round}): training {w.fitness:.6g}, validation "
-                   f"{w.validation:.6g}" + ("" if gain is None else f" ({gain:+.2f}% vs seeds)"))
+                   f"{w.validation:.6g}{verdict}")
         header = [
             f"Run: {run_dir}   Problem: {problem}   Round: {w.round}",
             f"Validation objective {w.validation:.6g} (seed team {seed_val}); "
@@ -254,7 +270,8 @@ def _evolve_planning(domain, model, api_base, max_calls, max_tokens, max_cost, m
         config = EvolveConfig(pool_size=pool_size, offspring=offspring, seed=seed, weights=(
             ("mutate_params", 0.35), ("mutate_logic", 0.3), ("crossover", 0.2), ("init", 0.15)))
         task_config = PlanningTaskConfig(
-            domain_dir=domain, n_train=train, n_validation=validation,
+            domain_dir=domain, n_train=train,
+            n_validation=32 if validation is None else validation,
             max_expansions=expansions, time_limit=parse_duration(task_time),
         )
         find_tasks(domain)

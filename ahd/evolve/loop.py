@@ -69,6 +69,8 @@ class Snapshot:
     members: dict[str, list[int]]
     fitness: float
     validation: float | None = None
+    #: Per-instance validation objectives, for the paired comparison with the seed team.
+    validation_objectives: dict[str, float] | None = None
 
 
 @dataclass
@@ -80,6 +82,7 @@ class EvolveResult:
     stop_reason: str
     spent: Spent
     failures: dict[str, int] = field(default_factory=dict)
+    seed_validation_objectives: dict[str, float] | None = None
 
 
 class Evolution:
@@ -173,11 +176,11 @@ class Evolution:
             self.spent.rounds = self.round
             self._save()
         self.progress(f"stopping: {reason}")
-        seed_val, winner = self._validate()
+        seed, winner = self._validate()
         self._save()
         return EvolveResult(
-            self.seed_train, seed_val, winner, self.snapshots, reason, self.spent,
-            dict(self.failures),
+            self.seed_train, seed.fitness if seed.ok else None, winner, self.snapshots, reason,
+            self.spent, dict(self.failures), dict(seed.objectives) if seed.ok else None,
         )
 
     def _tick(self) -> None:
@@ -409,7 +412,7 @@ class Evolution:
     def _team(self, members: dict[str, list[int]]) -> dict[str, list[Candidate]]:
         return {r: [self.store.get_candidate(i) for i in ids] for r, ids in members.items()}
 
-    def _validate(self) -> tuple[float | None, Snapshot | None]:
+    def _validate(self) -> tuple[TeamOutcome, Snapshot | None]:
         seed_ids = {r: [c.id for c in cs] for r, cs in self._seed_team().items()}
         all_seeds = {i for ids in seed_ids.values() for i in ids}
         if self.cooperative:
@@ -421,7 +424,6 @@ class Evolution:
             evolved = [s for s in self.snapshots
                        if not {i for ids in s.members.values() for i in ids} <= all_seeds]
         seed = self._score(self._team(seed_ids), "validation", "seeds")
-        seed_val = seed.fitness if seed.ok else None
         self.progress(f"validation: seed team {seed.fitness:.6g}")
         unique: dict[str, Snapshot] = {}
         for snap in sorted(evolved, key=lambda s: s.fitness):
@@ -433,19 +435,41 @@ class Evolution:
                 outcome = self._score(self._team(snap.members), "validation",
                                       f"round{snap.round}")
                 snap.validation = outcome.fitness if outcome.ok else math.inf
+                snap.validation_objectives = dict(outcome.objectives) if outcome.ok else None
             self.progress(
                 f"validation: round {snap.round} team {snap.validation:.6g} "
                 f"(training {snap.fitness:.6g})"
             )
             if winner is None or snap.validation < winner.validation:
                 winner = snap
-        return seed_val, winner
+        return seed, winner
 
     def _seed_team(self) -> dict[str, list[Candidate]]:
         out = {}
         for role, seeds in self.task.seeds().items():
             out[role] = [c.with_id(self.store.add_candidate(c)[0]) for c in seeds]
         return out
+
+
+def paired_gain(
+    seed: dict[str, float] | None, other: dict[str, float] | None
+) -> tuple[float, float, int] | None:
+    """Mean relative gain over the seed team in percent, its standard error, and the count.
+
+    Per-instance differences cancel how hard each instance is, so what remains is the LNS's
+    run-to-run noise; its standard error says whether a gain of a tenth of a percent is a
+    finding or a lucky draw (on 32 CVRP50 instances it is about 0.1%). Positive = better than
+    the seeds. ``None`` when fewer than two instances are shared.
+    """
+    if not seed or not other:
+        return None
+    common = sorted(set(seed) & set(other))
+    if len(common) < 2:
+        return None
+    s = np.array([seed[k] for k in common])
+    o = np.array([other[k] for k in common])
+    gains = 100.0 * (s - o) / np.abs(s)
+    return float(gains.mean()), float(gains.std(ddof=1) / math.sqrt(len(gains))), len(common)
 
 
 def _json_default(obj: Any) -> Any:
