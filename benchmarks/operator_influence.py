@@ -24,6 +24,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -46,19 +47,24 @@ CONSTANTS = (
 )
 REGIMES = {"ls-1000": (True, 1000), "ls-250": (True, 250), "nols-1000": (False, 1000)}
 CACHE = Path("runs/operator_influence_code")
+#: The seed pool again with other engine seeds: how far luck alone moves a row. Every row is
+#: compared with the same seed-pool runs, so that draw's luck shifts all rows alike.
+CONTROL = "seed pool again, other engine seeds (noise control)"
 
 
 def variants() -> dict[str, tuple]:
-    """label -> (destroy names, repair names, constant change or None, iteration factor)."""
-    out: dict[str, tuple] = {"seed pool": (DESTROY, REPAIR, None, 1)}
+    """label -> (destroy names, repair names, constant change or None, iteration factor,
+    engine-seed offset)."""
+    out: dict[str, tuple] = {"seed pool": (DESTROY, REPAIR, None, 1, 0)}
+    out[CONTROL] = (DESTROY, REPAIR, None, 1, 100)
     for d in DESTROY:
-        out[f"without {d}"] = (tuple(x for x in DESTROY if x != d), REPAIR, None, 1)
+        out[f"without {d}"] = (tuple(x for x in DESTROY if x != d), REPAIR, None, 1, 0)
     for r in REPAIR:
-        out[f"without {r}"] = (DESTROY, tuple(x for x in REPAIR if x != r), None, 1)
-    out["string_removal + blink_repair only"] = (("string_removal",), ("blink_repair",), None, 1)
+        out[f"without {r}"] = (DESTROY, tuple(x for x in REPAIR if x != r), None, 1, 0)
+    out["string_removal + blink_repair only"] = (("string_removal",), ("blink_repair",), None, 1, 0)
     for label, op, old, new in CONSTANTS:
-        out[label] = (DESTROY, REPAIR, (op, old, new), 1)
-    out["seed pool, 5x iterations (headroom)"] = (DESTROY, REPAIR, None, 5)
+        out[label] = (DESTROY, REPAIR, (op, old, new), 1, 0)
+    out["seed pool, 5x iterations (headroom)"] = (DESTROY, REPAIR, None, 5, 0)
     return out
 
 
@@ -84,8 +90,8 @@ def run_one(args: tuple) -> tuple[str, str, int, int, float]:
     from ahd.problems.engine.lns import run_lns
 
     local_search, iterations = REGIMES[regime]
-    destroy, repair, change, factor = variants()[label]
-    config = LNSConfig(iterations=iterations * factor, seed=engine_seed, time_limit=600,
+    destroy, repair, change, factor, offset = variants()[label]
+    config = LNSConfig(iterations=iterations * factor, seed=engine_seed + offset, time_limit=600,
                        local_search=local_search)
     result = run_lns(
         InstanceSpec("cvrp", size, inst_seed).build(), config,
@@ -128,14 +134,23 @@ def main(argv: list[str] | None = None) -> int:
     tasks = [(regime, label, 9000 + i, s, args.size)
              for regime in args.regimes for label in variants()
              for i in range(args.instances) for s in range(args.engine_seeds)]
-    costs: dict = {}
+    raw_path = args.out.with_suffix(".raw.json")
+    raw = json.loads(raw_path.read_text()) if raw_path.is_file() else {}
+    todo = [t for t in tasks if json.dumps(t) not in raw]
+    print(f"{len(tasks) - len(todo)} runs recorded in {raw_path}, {len(todo)} to do", flush=True)
     t0 = time.time()
     with ProcessPoolExecutor(args.jobs) as ex:
-        for k, (regime, label, inst, seed, cost) in enumerate(
-                ex.map(run_one, tasks, chunksize=16)):
-            costs.setdefault((regime, label), {})[(inst, seed)] = cost
-            if (k + 1) % 500 == 0:
-                print(f"{k + 1}/{len(tasks)} runs, {time.time() - t0:.0f}s", flush=True)
+        for k, (task, result) in enumerate(zip(todo, ex.map(run_one, todo, chunksize=16),
+                                               strict=True)):
+            raw[json.dumps(task)] = result[4]
+            if (k + 1) % 500 == 0 or k + 1 == len(todo):
+                raw_path.parent.mkdir(parents=True, exist_ok=True)
+                raw_path.write_text(json.dumps(raw))  # rerunning the command resumes
+                print(f"{k + 1}/{len(todo)} runs, {time.time() - t0:.0f}s", flush=True)
+    costs: dict = {}
+    for task in tasks:
+        regime, label, inst, seed, _ = task
+        costs.setdefault((regime, label), {})[(inst, seed)] = raw[json.dumps(task)]
     cmd = " ".join(["python benchmarks/operator_influence.py", *(argv or sys.argv[1:])])
     text = (
         "# How far operators move the LNS result (CVRP, generated instances)\n\n"
@@ -143,8 +158,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.instances} fresh instances (n = {args.size}, seeds 9000..) x "
         f"{args.engine_seeds} engine seeds per regime; each cell is the mean per-run change of "
         "the objective against the seed pool on the same instance and seed, ± its standard "
-        "error (negative = better than the seed pool). Iteration-limited runs: the figures do "
-        f"not depend on load. Wall time {time.time() - t0:.0f} s.\n\n"
+        "error (negative = better than the seed pool). All rows share the seed pool's runs, so "
+        "its luck shifts every row alike; the noise-control row runs the same seed pool with "
+        "other engine seeds and shows the size of that shift. Iteration-limited runs: the "
+        f"figures do not depend on load. Wall time of this invocation {time.time() - t0:.0f} "
+        "s.\n\n"
         + table(costs, args.regimes) + "\n"
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -436,14 +436,14 @@ class _DestroyRepairKernel:
 
     def __init__(self, model: OrToolsModel, destroy, repair, config):
         from .engine.config import LNSConfig
-        from .engine.lns import _as_operators, _compile_pool, _seed
+        from .engine.lns import as_operators, compile_pool, seed_numba_rng
 
         config = config if config is not None else LNSConfig(time_limit=1.0)
         inst = model.instance
         errors: dict[str, str] = {}
-        self._destroy = _compile_pool(_as_operators(destroy, "destroy", inst.kind), "destroy",
+        self._destroy = compile_pool(as_operators(destroy, "destroy", inst.kind), "destroy",
                                       errors)
-        self._repair = _compile_pool(_as_operators(repair, "repair", inst.kind), "repair", errors)
+        self._repair = compile_pool(as_operators(repair, "repair", inst.kind), "repair", errors)
         if not self._destroy or not self._repair:
             raise ValueError("need at least one destroy and one repair operator")
         self._inst = _engine_inst(inst, model.vehicles)
@@ -473,7 +473,7 @@ class _DestroyRepairKernel:
         self._k_hi = max(1, min(n, config.max_remove, math.ceil(config.max_remove_fraction * n)))
         self._k_lo = max(1, min(config.min_remove, self._k_hi))
         _warm_up(inst.kind)
-        _seed(config.seed)
+        seed_numba_rng(config.seed)
 
     def neighbour(self, nexts: np.ndarray) -> np.ndarray:
         """The next-array after one destroy/repair of the solution ``nexts`` describes."""

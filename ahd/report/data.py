@@ -240,4 +240,11 @@ def _collect(
         membership=queries.membership(reader, snapshots), llm_calls=calls,
         llm_totals=store.llm_totals(run.id), failures=queries.failures(reader, state),
         routes=None, coverage=None if routing else queries.coverage(reader), notes=notes,
+        validation_gain=_gain(summary),
     )
+
+
+def _gain(summary: dict | None) -> tuple[float, float] | None:
+    if not summary or summary.get("validation_gain_se_pct") is None:
+        return None
+    return float(summary["validation_gain_pct"]), float(summary["validation_gain_se_pct"])

@@ -203,6 +203,8 @@ class RunReport:
     routes: Routes | None
     coverage: list[Coverage] | None
     notes: list[str] = field(default_factory=list)
+    #: The winner's paired gain over the seed team on validation and its standard error (%).
+    validation_gain: tuple[float, float] | None = None
 
     @property
     def leaderboard(self) -> list[Operator]:

@@ -81,7 +81,11 @@ def summary_section(report: RunReport) -> str:
     team = report.team
     if team is not None:
         gain = ""
-        if team.validation is not None and report.seed_validation:
+        if report.validation_gain is not None and team.label == "winner":
+            pct, se = report.validation_gain
+            gain = (f" ({pct:+.2f}% ± {se:.2f}% standard error vs the seed team, instance by "
+                    "instance on validation)")
+        elif team.validation is not None and report.seed_validation:
             pct = 100.0 * (report.seed_validation - team.validation) / report.seed_validation
             gain = f" ({pct:+.2f}% vs the seed team on validation)"
         items.append((f"{team.label}, round {team.round} (training / validation)",

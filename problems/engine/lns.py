@@ -288,7 +288,12 @@ def _registry(role: str) -> dict:
     return REGISTRIES[role]
 
 
-def _as_operators(ops, role: str, problem: str) -> list[Operator]:
+def as_operators(ops, role: str, problem: str) -> list[Operator]:
+    """Operator records for a pool given as registry names, functions or records.
+
+    ``None`` is the problem's default seed pool for ``role``. Shared by :func:`run_lns` and the
+    OR-Tools operator (:mod:`ahd.problems.ortools_model`), so both accept the same pools.
+    """
     if ops is None:
         from ..operators.registry import DEFAULT_POOLS
 
@@ -309,7 +314,12 @@ def _as_operators(ops, role: str, problem: str) -> list[Operator]:
     return out
 
 
-def _compile_pool(ops: list[Operator], role: str, errors: dict[str, str]):
+def compile_pool(ops: list[Operator], role: str, errors: dict[str, str]) -> list:
+    """Each operator compiled against its role's signature (memoised per function).
+
+    An operator numba cannot compile comes back as its Python function, with the reason in
+    ``errors[f"{role}:{name}"]``; callers decide whether plain Python is acceptable.
+    """
     compiled = []
     for op in ops:
         fn, err = _compiled_cache.get((role, op.func), (None, None))
@@ -381,7 +391,8 @@ def _params(config: LNSConfig, start_cost: float, n: int, nroutes: int, inst) ->
 
 
 @njit(cache=True)
-def _seed(seed):
+def seed_numba_rng(seed):
+    """Seed numba's own global RNG, which compiled operators draw from."""
     np.random.seed(seed)
 
 
@@ -405,22 +416,22 @@ def run_lns(
         Start from these routes (e.g. an OR-Tools solution) instead of cheapest insertion.
     """
     problem = instance.kind
-    dops = _as_operators(destroy, "destroy", problem)
-    rops = _as_operators(repair, "repair", problem)
-    iops = _as_operators(improve, "improve", problem)
+    dops = as_operators(destroy, "destroy", problem)
+    rops = as_operators(repair, "repair", problem)
+    iops = as_operators(improve, "improve", problem)
     if not dops or not rops:
         raise ValueError("need at least one destroy and one repair operator")
     errors: dict[str, str] = {}
-    dfun = _compile_pool(dops, "destroy", errors)
-    rfun = _compile_pool(rops, "repair", errors)
-    ifun = _compile_pool(iops, "improve", errors)
+    dfun = compile_pool(dops, "destroy", errors)
+    rfun = compile_pool(rops, "repair", errors)
+    ifun = compile_pool(iops, "improve", errors)
     python_mode = bool(errors) or bool(numba.config.DISABLE_JIT)
 
     inst = make_inst(instance)
     cur = new_solution(inst)
     cand = new_solution(inst)
     best = new_solution(inst)
-    _seed(config.seed)
+    seed_numba_rng(config.seed)
     np.random.seed(config.seed)
     if initial_routes is not None:
         verify(instance, initial_routes)

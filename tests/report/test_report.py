@@ -217,6 +217,8 @@ def test_report_of_a_real_run_matches_the_store(tmp_path_factory, tmp_path):
     assert report.team is not None and report.team.members == summary["winner_members"]
     assert report.team.validation == summary["winner_validation"]
     assert f"{summary['winner_validation']:.6g}" in text
+    assert (f"{summary['validation_gain_pct']:+.2f}% ± {summary['validation_gain_se_pct']:.2f}% "
+            "standard error vs the seed team") in text
     for kind, n in summary["failures"].items():
         assert report.failures.kinds[kind] == n
 
