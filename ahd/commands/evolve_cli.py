@@ -19,6 +19,11 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+def _given(**options) -> dict:
+    """The options the user set; the others keep the task config's own defaults."""
+    return {k: v for k, v in options.items() if v is not None}
+
+
 def _echo(line: str) -> None:
     typer.echo(line, err=True)
     sys.stderr.flush()
@@ -93,8 +98,7 @@ def evolve(
         from ..problems.task import RoutingTaskConfig
 
         task_config = RoutingTaskConfig(
-            problem=problem, size=size, n_train=train,
-            n_validation=64 if validation is None else validation,
+            problem=problem, size=size, n_train=train, **_given(n_validation=validation),
             iterations=iterations, seed=seed, instances_dir=instances,
             local_search=local_search, sandbox_wall=parse_duration(eval_timeout),
         )
@@ -270,8 +274,7 @@ def _evolve_planning(domain, model, api_base, max_calls, max_tokens, max_cost, m
         config = EvolveConfig(pool_size=pool_size, offspring=offspring, seed=seed, weights=(
             ("mutate_params", 0.35), ("mutate_logic", 0.3), ("crossover", 0.2), ("init", 0.15)))
         task_config = PlanningTaskConfig(
-            domain_dir=domain, n_train=train,
-            n_validation=32 if validation is None else validation,
+            domain_dir=domain, n_train=train, **_given(n_validation=validation),
             max_expansions=expansions, time_limit=parse_duration(task_time),
         )
         find_tasks(domain)
