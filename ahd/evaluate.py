@@ -488,6 +488,20 @@ def _load_file(code: str, path: str) -> tuple[types.ModuleType, str] | None:
     return module, path
 
 
+#: Candidate modules this child has loaded, by source. A team child runs the same operators on
+#: many instances; executing the source again per instance would create new function objects,
+#: so the engine would compile (or load from numba's cache) every operator per instance, about
+#: a second each for a large one, and keep every copy alive until the child ran out of memory.
+_LOADED: dict[tuple[str, str | None], tuple[types.ModuleType, str]] = {}
+
+
+def _loaded(code: str, path: str | None = None) -> tuple[types.ModuleType, str]:
+    key = (code, path)
+    if key not in _LOADED:
+        _LOADED[key] = _load_source(code, path)
+    return _LOADED[key]
+
+
 def _load_source(code: str, path: str | None = None) -> tuple[types.ModuleType, str]:
     if path:
         loaded = _load_file(code, path)
@@ -589,7 +603,7 @@ def run_candidate_lns(request: dict) -> dict:
                     continue
                 code, entry, label = op["source"], op["entry"], op["name"]
                 if code not in modules:
-                    modules[code], filename = _load_source(code, op.get("path"))
+                    modules[code], filename = _loaded(code, op.get("path"))
                     filenames.add(filename)
                 func = modules[code].__dict__.get(entry)
                 if not callable(func):
