@@ -1,4 +1,4 @@
-"""The child side of a team evaluation: one load and one compilation per operator, not per instance."""
+"""The child side of a team evaluation: one load and compilation per operator, not per run."""
 
 from dataclasses import asdict
 

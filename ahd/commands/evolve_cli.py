@@ -31,7 +31,9 @@ def _echo(line: str) -> None:
 
 def evolve(
     problem: Annotated[str, typer.Option(help="cvrp, tsp, ovrp or planning")] = "cvrp",
-    size: Annotated[int, typer.Option(help="customers per generated instance")] = 50,
+    size: Annotated[
+        int | None, typer.Option(help="customers per generated instance [default: 200]")
+    ] = None,
     instances: Annotated[
         Path | None, typer.Option(help="folder of instance files, alternately train/validation")
     ] = None,
@@ -98,7 +100,7 @@ def evolve(
         from ..problems.task import RoutingTaskConfig
 
         task_config = RoutingTaskConfig(
-            problem=problem, size=size, n_train=train, **_given(n_validation=validation),
+            problem=problem, n_train=train, **_given(size=size, n_validation=validation),
             iterations=iterations, seed=seed, instances_dir=instances,
             local_search=local_search, sandbox_wall=parse_duration(eval_timeout),
         )

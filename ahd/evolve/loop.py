@@ -42,7 +42,7 @@ class EvolveConfig:
     elite: int = 2
     offspring: int = 4
     fix_retries: int = 2
-    validate_top: int = 3
+    validate_top: int = 2
     seed: int = 0
     weights: tuple[tuple[str, float], ...] = (
         ("mutate_params", 0.35), ("mutate_logic", 0.15), ("crossover", 0.25), ("joint", 0.1),
