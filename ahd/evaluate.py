@@ -593,7 +593,6 @@ def run_candidate_lns(request: dict) -> dict:
     filenames: set[str] = set()
     sourced: list[tuple[str, Any, str]] = []
     try:
-        modules: dict[str, types.ModuleType] = {}
         pools: dict[str, list[Any]] = {}
         for role in ROUTING_ROLES:
             pool: list[Any] = []
@@ -602,10 +601,9 @@ def run_candidate_lns(request: dict) -> dict:
                     pool.append(op["registry"])
                     continue
                 code, entry, label = op["source"], op["entry"], op["name"]
-                if code not in modules:
-                    modules[code], filename = _loaded(code, op.get("path"))
-                    filenames.add(filename)
-                func = modules[code].__dict__.get(entry)
+                module, filename = _loaded(code, op.get("path"))
+                filenames.add(filename)
+                func = module.__dict__.get(entry)
                 if not callable(func):
                     raise TypeError(f"the {role} entry point {entry!r} is not a function")
                 func = getattr(func, "py_func", func)  # an @njit the candidate applied itself

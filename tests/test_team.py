@@ -21,6 +21,7 @@ def test_team_child_loads_and_compiles_each_operator_once():
             "improve": [],
         },
     }
+
     def candidate_compilations():
         return [f for _, f in lns._compiled_cache if f.__module__.startswith("ahd_candidate_")]
 

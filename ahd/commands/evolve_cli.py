@@ -52,7 +52,7 @@ def evolve(
     iterations: Annotated[int, typer.Option(help="LNS iterations per scored run")] = 1000,
     train: Annotated[int, typer.Option(help="training instances")] = 16,
     validation: Annotated[
-        int | None, typer.Option(help="validation instances [default: 64; planning: 32 tasks]")
+        int | None, typer.Option(help="validation instances [default: 48; planning: 32 tasks]")
     ] = None,
     local_search: Annotated[
         bool, typer.Option(help="score teams with the engine's local search after each repair")

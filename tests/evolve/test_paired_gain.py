@@ -33,3 +33,19 @@ def test_local_search_switch_reaches_the_scored_lns():
     assert RoutingTask(RoutingTaskConfig(), pool=None)._lns.local_search is True
     off = RoutingTask(RoutingTaskConfig(local_search=False), pool=None)
     assert off._lns.local_search is False
+
+
+def test_cli_help_states_the_task_configs_defaults():
+    """The CLI leaves size and validation count to the task configs (importing them would
+    cost the CLI half a second of numba start-up), so its help text must name their values."""
+    from typing import get_type_hints
+
+    from ahd.commands.evolve_cli import evolve
+    from ahd.planners.evolve_task import PlanningTaskConfig
+
+    hints = get_type_hints(evolve, include_extras=True)
+    routing = RoutingTaskConfig()
+    assert f"[default: {routing.size}]" in hints["size"].__metadata__[0].help
+    validation = hints["validation"].__metadata__[0].help
+    planning = PlanningTaskConfig.__dataclass_fields__["n_validation"].default
+    assert f"[default: {routing.n_validation}; planning: {planning} tasks]" in validation
