@@ -388,8 +388,10 @@ def render(raw: dict) -> str:
     if share:
         lines += [
             f"CPU time / wall time of the solver calls: median {np.median(share):.2f}, min"
-            f" {np.min(share):.2f} over {len(share)} runs (well below 1: the machine was shared"
-            " and the wall-clock-limited solvers got less than a core).",
+            f" {np.min(share):.2f} over {len(share)} runs ("
+            + ("well below 1: the machine was shared and the wall-clock-limited solvers got "
+               "less than a core)." if np.median(share) < 0.9 else
+               "a run below 1 lost part of its core to other processes)."),
             "",
         ]
     python_mode = sorted({r["solver"] for r in results if r.get("python_mode")})
