@@ -101,7 +101,7 @@ def _cases():
         yield pytest.param(role, name, marks=marks, id=f"{role}-{name}")
 
 
-@pytest.mark.parametrize(("role", "name"), _cases())
+@pytest.mark.parametrize(("role", "name"), list(_cases()))
 def test_standalone_runs_exactly_like_the_registered_operator(role, name):
     func = _standalone_func(role, name)
     instances = [uniform_cvrp(30, 11)]
