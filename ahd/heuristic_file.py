@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import importlib.machinery
 import importlib.util
-import itertools
 import os
 import sys
 from collections.abc import Callable
@@ -32,7 +31,6 @@ from types import ModuleType
 
 #: Team-file list names and single-candidate function names, per routing role.
 TEAM_NAMES = {"destroy": "DESTROY", "repair": "REPAIR", "improve": "IMPROVE"}
-_counter = itertools.count()
 
 
 class HeuristicFileError(ValueError):
@@ -107,19 +105,29 @@ def load_heuristic_file(path: str | os.PathLike) -> HeuristicPools:
 
 
 def _module_name(file: Path) -> str:
-    """A module name no other load uses: stem, a hash of the absolute path, a counter."""
-    digest = hashlib.sha256(str(file.resolve()).encode()).hexdigest()[:10]
+    """The module name of this file as it is now: stem and a hash of absolute path and content.
+
+    The name must be the same in every process that loads the same file: numba caches the
+    compiled operators next to the file, and cached code finds the functions it calls by their
+    module's name. A name that varied per load (it once carried a load counter) made a cache
+    written after two loads unusable by a process that loaded the file once.
+    """
+    digest = hashlib.sha256(str(file.resolve()).encode() + b"\0" + file.read_bytes())
     stem = "".join(c if c.isalnum() else "_" for c in file.stem)
-    return f"ahd_heuristic_{stem}_{digest}_{next(_counter)}"
+    return f"ahd_heuristic_{stem}_{digest.hexdigest()[:16]}"
 
 
 def _import(file: Path) -> ModuleType:
-    """Execute ``file`` as a fresh module (any suffix; registered in ``sys.modules``).
+    """Execute ``file`` as a module (any suffix; registered in ``sys.modules``), once per
+    process for the same path and content.
 
     Registration lets numba, pickle and ``inspect`` find the module of the functions, as
-    they would for an ordinary import.
+    they would for an ordinary import. Loading an unchanged file again returns the same
+    module, so its operators are not compiled again; an edited file is a new module.
     """
     name = _module_name(file)
+    if name in sys.modules:
+        return sys.modules[name]
     loader = importlib.machinery.SourceFileLoader(name, str(file))
     spec = importlib.util.spec_from_file_location(name, str(file), loader=loader)
     module = importlib.util.module_from_spec(spec)

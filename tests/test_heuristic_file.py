@@ -1,5 +1,7 @@
 """Loading exported heuristics by path: team files, single candidates, clear errors."""
 
+import subprocess
+import sys
 import textwrap
 
 import numpy as np
@@ -98,6 +100,38 @@ def test_team_operators_run_in_the_engine(tmp_path):
     assert not res.python_mode, res.compile_errors
     assert set(res.destroy_stats) == {"random_remove"}
     assert res.cost == verify(inst, res.routes)
+
+
+#: Loads the file N times in one process, then runs the last load on two instances.
+LOAD_AND_RUN = """
+import sys
+import numpy as np
+from ahd.heuristic_file import load_heuristic_file
+from ahd.problems.engine.config import LNSConfig
+from ahd.problems.engine.lns import run_lns
+from ahd.problems.generators import x_cvrp
+for _ in range(int(sys.argv[2])):
+    pools = load_heuristic_file(sys.argv[1]).lns_kwargs()
+for seed in (0, 1):
+    res = run_lns(x_cvrp(20, np.random.default_rng(seed)), LNSConfig(iterations=20), **pools)
+    assert not res.python_mode, res.compile_errors
+"""
+
+
+@pytest.mark.slow
+def test_a_team_file_runs_however_often_any_process_loaded_it(tmp_path):
+    """numba caches the compiled operators next to the file; a cache written by a process that
+    loaded the file more than once must still serve a process that loads it once, and
+    reloading in one process must not break the runs of earlier loads."""
+    team = write(tmp_path, "cvrp_team.py", TEAM.replace(
+        "    return k\n\n", "    return _count(k)\n\n").replace(
+        "import numpy as np\n", "import numpy as np\nfrom numba import njit\n\n\n"
+        "@njit\ndef _count(taken):\n    return taken\n"))
+    assert "return _count(k)" in team.read_text()
+    for loads in (3, 1, 2):
+        proc = subprocess.run([sys.executable, "-c", LOAD_AND_RUN, str(team), str(loads)],
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, (loads, proc.stderr[-2000:])
 
 
 def test_single_candidate_missing_role_falls_back_to_the_seed_pool(tmp_path):
