@@ -102,6 +102,15 @@ def test_team_operators_run_in_the_engine(tmp_path):
     assert res.cost == verify(inst, res.routes)
 
 
+def _with_helper(text: str) -> str:
+    """TEAM whose destroy calls a jitted helper of its own module, as exported teams do."""
+    out = text.replace("    return k\n\n", "    return _count(k)\n\n").replace(
+        "import numpy as np\n", "import numpy as np\nfrom numba import njit\n\n\n"
+        "@njit\ndef _count(taken):\n    return taken\n")
+    assert "return _count(k)" in out
+    return out
+
+
 #: Loads the file N times in one process, then runs the last load on two instances.
 LOAD_AND_RUN = """
 import sys
@@ -123,15 +132,37 @@ def test_a_team_file_runs_however_often_any_process_loaded_it(tmp_path):
     """numba caches the compiled operators next to the file; a cache written by a process that
     loaded the file more than once must still serve a process that loads it once, and
     reloading in one process must not break the runs of earlier loads."""
-    team = write(tmp_path, "cvrp_team.py", TEAM.replace(
-        "    return k\n\n", "    return _count(k)\n\n").replace(
-        "import numpy as np\n", "import numpy as np\nfrom numba import njit\n\n\n"
-        "@njit\ndef _count(taken):\n    return taken\n"))
-    assert "return _count(k)" in team.read_text()
+    team = write(tmp_path, "cvrp_team.py", _with_helper(TEAM))
     for loads in (3, 1, 2):
         proc = subprocess.run([sys.executable, "-c", LOAD_AND_RUN, str(team), str(loads)],
                               capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, (loads, proc.stderr[-2000:])
+
+
+#: Loads the file under another module name and compiles it with numba's on-disk cache.
+STALE_CACHE = """
+import importlib.util, sys
+from ahd.problems.engine.signatures import compile_operator
+spec = importlib.util.spec_from_file_location("renamed_since", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+sys.modules["renamed_since"] = module
+spec.loader.exec_module(module)
+assert compile_operator(module.DESTROY[0], "destroy", cache=True)[1] is None
+"""
+
+
+@pytest.mark.slow
+def test_a_stale_numba_cache_does_not_demote_operators_to_python(tmp_path):
+    """A cache written while the file's module had another name (an older ahd, or any other
+    loader) cannot serve this load; the operators compile afresh instead of running in Python."""
+    team = write(tmp_path, "cvrp_team.py", _with_helper(TEAM))
+    proc = subprocess.run([sys.executable, "-c", STALE_CACHE, str(team)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert list((tmp_path / "__pycache__").glob("*.nbi"))
+    proc = subprocess.run([sys.executable, "-c", LOAD_AND_RUN, str(team), "1"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 def test_single_candidate_missing_role_falls_back_to_the_seed_pool(tmp_path):

@@ -58,7 +58,14 @@ def compile_operator(func, role: str, cache: bool = False):
     if role not in SIGNATURES:
         raise ValueError(f"unknown role {role!r}; expected one of {ROLES}")
     try:
-        return njit(SIGNATURES[role], cache=cache)(func), None
+        try:
+            return njit(SIGNATURES[role], cache=cache)(func), None
+        except ImportError:
+            if not cache:
+                raise
+            # A stale on-disk cache: code cached by a process in which the function's module
+            # had another name cannot find its callees. Compiling afresh must not be refused.
+            return njit(SIGNATURES[role], cache=False)(func), None
     except Exception as exc:  # numba raises many error types; all mean "cannot compile"
         first = str(exc).strip().splitlines()
         return func, f"{type(exc).__name__}: {first[0] if first else ''}"
