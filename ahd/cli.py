@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Annotated
-
 import typer
 
 from .commands.evolve_cli import register as register_evolve
-from .commands.plan_cli import register as register_plan
-from .commands.plan_eval_cli import register as register_plan_eval
 from .commands.report_cli import register as register_report
 from .commands.store_cli import register as register_store_commands
-from .durations import parse_duration
+from .plugins import commands
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="Automatic heuristic design: evolve and run LNS operators and planning heuristics.",
+    help="Automatic heuristic design: evolve heuristics for registered problems (routing, "
+    "planning and plugins), run them, and inspect runs.",
 )
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 @app.callback()
@@ -32,119 +22,19 @@ def _main() -> None:
     """Automatic heuristic design for routing and planning."""
 
 
-PIPELINE_HELP = (
-    "lns (the engine alone), ortools-warmstart (LNS, then OR-Tools from its solution), "
-    "ortools-then-lns (OR-Tools' first solution, then LNS), ortools (OR-Tools alone), "
-    "ortools-operator (OR-Tools with the destroy/repair operators inside its search)"
-)
-
-
-@app.command()
-def solve(
-    problem: Annotated[
-        str | None,
-        typer.Option(help="cvrp, tsp or ovrp (default: the file's TYPE; for --generate the "
-                     "heuristic's PROBLEM, else cvrp)"),
-    ] = None,
-    instance: Annotated[
-        Path | None, typer.Option(help="VRPLIB/TSPLIB instance file", dir_okay=False)
-    ] = None,
-    generate: Annotated[
-        int | None, typer.Option(help="instead of --instance: a generated instance of size N")
-    ] = None,
-    time: Annotated[str, typer.Option(help="time limit: 90s, 5m, 1h or seconds")] = "10s",
-    iterations: Annotated[
-        int | None, typer.Option(help="iteration limit (--pipeline lns only)")
-    ] = None,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
-    bks: Annotated[float | None, typer.Option(help="reference cost; prints the gap")] = None,
-    out: Annotated[Path | None, typer.Option(help="write the solution (VRPLIB .sol)")] = None,
-    acceptance: Annotated[str, typer.Option(help="sa (simulated annealing) or rrt")] = "sa",
-    heuristic: Annotated[
-        Path | None,
-        typer.Option(help="exported heuristic (.py with DESTROY/REPAIR lists or destroy/repair "
-                     "functions); default: the seed operators", dir_okay=False),
-    ] = None,
-    pipeline: Annotated[str, typer.Option(help=PIPELINE_HELP)] = "lns",
-) -> None:
-    """Solve one routing instance with the LNS (seed or evolved operators), alone or combined
-    with OR-Tools, and print its verified cost."""
-    import numpy as np
-
-    from .heuristic_file import HeuristicFileError, load_heuristic_file
-    from .problems.engine.config import LNSConfig
-    from .problems.io import InstanceFormatError, read_instance, write_solution
-    from .problems.pipelines import PIPELINES, run_pipeline
-    from .problems.problem import get_problem
-
-    if pipeline not in PIPELINES:
-        _fail(f"unknown pipeline {pipeline!r}; choose one of {', '.join(PIPELINES)}")
-    if iterations is not None and pipeline != "lns":
-        _fail("--iterations only applies to --pipeline lns (the other pipelines are timed)")
-    pools = None
-    if heuristic is not None:
+def _register_all() -> None:
+    register_store_commands(app)
+    register_evolve(app)
+    register_report(app)
+    for name, register in sorted(commands().items()):
         try:
-            pools = load_heuristic_file(heuristic)
-        except HeuristicFileError as exc:
-            _fail(str(exc))
-    try:
-        spec = get_problem(problem or (pools and pools.problem) or "cvrp")
-        limit = parse_duration(time)
-        config = LNSConfig(
-            time_limit=limit, iterations=iterations, seed=seed, acceptance=acceptance
-        )
-    except ValueError as exc:
-        _fail(str(exc))
-    if (instance is None) == (generate is None):
-        _fail("give exactly one of --instance FILE and --generate N")
-    if instance is not None:
-        if not instance.is_file():
-            _fail(f"{instance}: no such file")
-        try:
-            inst = read_instance(instance, kind=problem)
-        except InstanceFormatError as exc:
-            _fail(str(exc))
-    else:
-        if generate < 1:
-            _fail("--generate needs at least 1 customer")
-        inst = spec.generate(generate, np.random.default_rng(seed))
-    if pools is not None and pools.problem not in (None, inst.kind):
-        typer.echo(f"warning: {heuristic.name} was made for {pools.problem}, solving "
-                   f"{inst.kind}", err=True)
-    operators = pools.describe() if pools is not None else "seed operators"
-    typer.echo(
-        f"{inst.name}: {inst.kind}, {inst.n} customers; {pipeline} with {operators} for "
-        f"{limit:g}s (numba compiles on first use)", err=True
-    )
-    kwargs = pools.lns_kwargs() if pools is not None else {}
-    try:
-        result = run_pipeline(pipeline, inst, limit, config=config, **kwargs)
-    except Exception as exc:  # an evolved operator can fail in many ways; say which file
-        if pools is None:
-            raise
-        _fail(f"{heuristic}: {type(exc).__name__}: {' '.join(str(exc).split())}")
-    iters = sum(s.detail.get("iterations", 0) for s in result.stages)
-    typer.echo(f"cost {result.cost:.6g}  routes {len(result.routes)}  "
-               f"iterations {iters}  time {result.seconds:.1f}s")
-    if len(result.stages) > 1 or pipeline != "lns":
-        for stage in result.stages:
-            cost = "no solution" if stage.cost is None else f"cost {stage.cost:.6g}"
-            error = stage.detail.get("operator_error")
-            note = f" (operator switched off: {error})" if error else ""
-            typer.echo(f"  {stage.name}: {cost} in {stage.seconds:.1f}s{note}")
-    if bks is not None:
-        typer.echo(f"gap {100.0 * (result.cost - bks) / bks:.3f}%  (reference {bks:g})")
-    if out is not None:
-        os.makedirs(out.parent, exist_ok=True) if str(out.parent) else None
-        write_solution(result.routes, result.cost, out)
-        typer.echo(f"solution written to {out}")
+            register(app)
+        except Exception as exc:  # a broken plugin must not take the CLI down
+            typer.echo(f"warning: command plugin {name!r} failed: {type(exc).__name__}: {exc}",
+                       err=True)
 
 
-register_store_commands(app)
-register_evolve(app)
-register_plan(app)
-register_plan_eval(app)
-register_report(app)
+_register_all()
 
 if __name__ == "__main__":
     app()

@@ -1,7 +1,8 @@
 """Export a stored candidate as a self-contained, importable Python module.
 
-The exported file is what leaves a run: a heuristic someone can read, import and pass to
-``run_lns`` without the store. Its header records where it came from (problem, run, candidate,
+The exported file is what leaves a run: a heuristic someone can read, import and use without
+the store (how, the problem's plugin says: :meth:`~ahd.plugins.TaskPlugin.export_usage`).
+Its header records where it came from (problem, run, candidate,
 scores, parents, proposer, code hash) so a result can always be traced back to the run that
 produced it.
 """
@@ -12,14 +13,13 @@ import ast
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .plugins import tasks
 from .static_check import free_names
 from .store import SplitScore, Store
-
-#: The module whose primitives operator code calls (see ``ahd.problems.engine.state``).
-STATE_MODULE = "ahd.problems.engine.state"
 
 #: Names an evaluation preamble may provide without the candidate importing them, with the
 #: import that provides each. The exporter adds the ones a candidate uses but never binds.
@@ -32,30 +32,18 @@ PLAIN_IMPORTS: dict[str, str] = {
 #: Preamble names imported with ``from MODULE import name``.
 FROM_IMPORTS: dict[str, str] = {"njit": "numba", "prange": "numba"}
 
-#: ``run_lns`` keyword of each routing role.
-_LNS_KEYWORDS = ("destroy", "repair", "improve")
 
 
 class ExportError(ValueError):
     """The candidate cannot be exported as a working module."""
 
 
-def _state_names() -> set[str]:
-    """Public names defined by the state module (its njit primitives and records)."""
-    import importlib
-
-    module = importlib.import_module(STATE_MODULE)
-    return {
-        name
-        for name, value in vars(module).items()
-        if not name.startswith("_") and getattr(value, "__module__", None) == STATE_MODULE
-    }
-
-
-def import_lines(source: str) -> list[str]:
+def import_lines(source: str, provided: Mapping[str, str] | None = None) -> list[str]:
     """The import statements ``source`` needs for the names it uses without binding them.
 
-    Raises ``SyntaxError`` when the source does not parse.
+    ``provided`` maps further names the problem's evaluation namespace provides to the module
+    they come from (a plugin's :meth:`~ahd.plugins.TaskPlugin.export_imports`). Raises
+    ``SyntaxError`` when the source does not parse.
     """
     free = free_names(source)
     plain = [PLAIN_IMPORTS[name] for name in free if name in PLAIN_IMPORTS]
@@ -63,9 +51,8 @@ def import_lines(source: str) -> list[str]:
     for name in sorted(free & set(FROM_IMPORTS)):
         from_imports.setdefault(FROM_IMPORTS[name], []).append(name)
     rest = free - set(PLAIN_IMPORTS) - set(FROM_IMPORTS)
-    helpers = sorted(rest & _state_names()) if rest else []  # skips importing numba if unused
-    if helpers:
-        from_imports[STATE_MODULE] = helpers
+    for name in sorted(rest & set(provided or {})):
+        from_imports.setdefault(provided[name], []).append(name)
     lines = sorted(plain)
     for module in sorted(from_imports):
         names = ", ".join(from_imports[module])
@@ -119,7 +106,8 @@ def render_candidate(store: Store, candidate_id: int, now: datetime | None = Non
     scores = store.scores(candidate_id)
     try:
         tree = ast.parse(candidate.source)
-        imports = import_lines(candidate.source)
+        plugin = tasks().get(run.problem)
+        imports = import_lines(candidate.source, plugin and plugin.export_imports())
     except (SyntaxError, ValueError) as exc:
         raise ExportError(f"candidate {candidate_id} does not parse: {exc}") from exc
     future, body = _split_future(candidate.source, tree)
@@ -133,11 +121,10 @@ def render_candidate(store: Store, candidate_id: int, now: datetime | None = Non
     ]
     aliased = {line.split(" = ")[0] for line in aliases}
     name = module_name(run.problem, candidate.roles, candidate_id, candidate.code_hash)
-    usage = ", ".join(
-        f"{role}=[mod.{role if role in aliased else entry}]"
-        for role, entry in candidate.entry_points.items()
-        if role in _LNS_KEYWORDS
-    )
+    entries = {role: role if role in aliased else entry
+               for role, entry in candidate.entry_points.items()}
+    usage = (plugin.export_usage(name, entries) if plugin is not None else
+             [f"(install the package that registers the problem {run.problem!r})"])
     origin = candidate.origin
     made_by = f"{origin.proposer}"
     details = [
@@ -165,12 +152,7 @@ def render_candidate(store: Store, candidate_id: int, now: datetime | None = Non
         f"# Code hash: sha256:{candidate.code_hash}",
         "#",
         "# Usage:",
-        *(
-            [f"#   import {name} as mod", "#   from ahd.problems.engine.lns import run_lns",
-             f"#   run_lns(instance, config, {usage})"] if usage else
-            [f"#   ahd plan DOMAIN.pddl PROBLEM.pddl --heuristic {name}.py"]
-            if run.problem == "planning" else ["#   (no routing roles)"]
-        ),
+        *(f"#   {line}" for line in usage),
         "# " + "-" * 98,
     ]
     parts = ["\n".join(header), ""]

@@ -24,10 +24,8 @@ Run ``python benchmarks/baselines.py [DATA_DIR]`` for a smoke check on X-n101-k2
 from __future__ import annotations
 
 import os
-import platform
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -189,7 +187,7 @@ SUPPORTED_KINDS = {
 }
 
 
-# --------------------------------------------------------------------------- loading, machine
+# --------------------------------------------------------------------------- loading
 
 
 def load_instance(path: str | os.PathLike) -> RoutingInstance:
@@ -234,41 +232,12 @@ def _load_fallback(path: Path) -> RoutingInstance:
     )
 
 
-def machine_info() -> dict:
-    """CPU model, core count and library versions for benchmark table headers."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info = {
-        "cpu": cpu,
-        "cores": len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else os.cpu_count(),
-        "python": platform.python_version(),
-    }
-    for pkg in ("numpy", "numba", "ortools", "pyvrp", "elkai"):
-        try:
-            info[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            info[pkg] = "-"
-    return info
-
-
-def machine_line(info: dict | None = None) -> str:
-    info = info or machine_info()
-    libs = ", ".join(f"{k} {info[k]}" for k in ("numpy", "numba", "ortools", "pyvrp", "elkai"))
-    return f"{info['cpu']}, {info['cores']} cores; Python {info['python']}, {libs}"
-
-
 # --------------------------------------------------------------------------- smoke check
 
 
 def _smoke(data_dir: Path, time_limit: float = 5.0) -> int:
+    from common import machine_line
+
     from ahd.problems.verify import verify
 
     cases = [

@@ -38,14 +38,9 @@ Example::
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shlex
-import shutil
-import subprocess
 import sys
-import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +48,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from baselines import SOLVERS, machine_info, machine_line  # noqa: E402
+import common  # noqa: E402
+from baselines import SOLVERS  # noqa: E402
 from ortools_pipeline import list_synthetic, synthetic_instance  # noqa: E402
-from routing_quality import _sub_instance, load_raw, run_task, save_raw  # noqa: E402
+from routing_quality import _sub_instance, timed_solution, verify_routes  # noqa: E402
 
 from ahd.problems.instance import RoutingInstance  # noqa: E402
 
@@ -156,68 +152,27 @@ def worker(task: dict) -> dict:
     inst = npy_instance(task["path"], task["index"], task["problem"])
     pools: dict = {}
     if task["solver"] == "evolved":
-        from ahd.heuristic_file import load_heuristic_file
+        from ahd.problems.heuristic_file import load_heuristic_file
 
         pools = load_heuristic_file(task["heuristic"]).lns_kwargs()
     warm = 0.2 if task["solver"] in LNS_SOLVERS else 0.5
     _solve(task["solver"], _sub_instance(inst), warm, task["seed"], pools)
-    t, c = time.perf_counter(), time.process_time()
-    routes, cost, extra = _solve(task["solver"], inst, task["time_limit"], task["seed"], pools)
-    wall, cpu = time.perf_counter() - t, time.process_time() - c
-    return {
-        "routes": [[int(x) for x in r] for r in routes],
-        "reported_cost": float(cost),
-        "wall_s": round(wall, 3),
-        "cpu_s": round(cpu, 3),
-        **extra,
-    }
+    return timed_solution(lambda: _solve(
+        task["solver"], inst, task["time_limit"], task["seed"], pools))
 
 
 # --------------------------------------------------------------------------- evolution stage
 
 
-def _ahd_command() -> list[str]:
-    """The ``ahd`` entry point of this interpreter (the script, else ``python -c``)."""
-    script = Path(sys.executable).with_name("ahd")
-    if script.is_file():
-        return [str(script)]
-    found = shutil.which("ahd")
-    if found:
-        return [found]
-    return [sys.executable, "-c", "from ahd.cli import app; app()"]
-
-
 def evolve(args) -> Path:
-    """Run (or resume, or reuse) ``ahd evolve`` into ``args.run_dir``; the exported team file.
-
-    The evolution is a subprocess so that its sandbox workers and numba caches stay out of this
-    process, and its output goes straight to the terminal. A finished run (``summary.json``
-    present) is reused, so rerunning an interrupted benchmark does not evolve again.
-    """
-    run_dir = Path(args.run_dir)
-    summary = run_dir / "summary.json"
-    common = ["--problem", args.problem, "--size", str(EVOLVE_SIZE), "--time", args.evolve,
-              *shlex.split(args.evolve_args)]
-    if summary.is_file():
-        print(f"evolution in {run_dir} already finished; reusing it", file=sys.stderr)
-    else:
-        if (run_dir / "ahd.sqlite").is_file():
-            cmd = [*_ahd_command(), "evolve", *common, "--resume", str(run_dir)]
-        else:
-            cmd = [*_ahd_command(), "evolve", *common, "--out", str(run_dir)]
-        print("running: " + " ".join(shlex.quote(a) for a in cmd), file=sys.stderr, flush=True)
-        t = time.perf_counter()
-        proc = subprocess.run(cmd, check=False)
-        print(f"evolution took {time.perf_counter() - t:.0f} s", file=sys.stderr)
-        if proc.returncode != 0 or not summary.is_file():
-            sys.exit(f"ahd evolve failed (exit code {proc.returncode}); see its output above")
-    exported = json.loads(summary.read_text()).get("exported")
-    if not exported:
-        sys.exit(f"{summary}: the evolution validated no team, so there is nothing to evaluate")
-    path = Path(exported)
-    if not path.is_absolute() and not path.is_file():
-        path = run_dir / "generated" / path.name
-    return path
+    """Run (or resume, or reuse) ``ahd evolve`` into ``args.run_dir``; the exported team file."""
+    summary = common.ahd_evolve(Path(args.run_dir), [
+        "--problem", args.problem, "--size", str(EVOLVE_SIZE), "--time", args.evolve,
+        *shlex.split(args.evolve_args)])
+    if not summary["team_file"]:
+        sys.exit(f"{args.run_dir}/summary.json: the evolution validated no team, so there is"
+                 " nothing to evaluate")
+    return Path(summary["team_file"])
 
 
 def evolution_info(team: Path, command: str | None) -> dict | None:
@@ -253,11 +208,6 @@ def evolution_info(team: Path, command: str | None) -> dict | None:
 # --------------------------------------------------------------------------- parent side
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file: identifies a team file or data set even if it is moved or renamed."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def result_key(solver: str, name: str) -> str:
     """Raw-file key of one run; one time limit per raw file, so it is not part of the key."""
     return f"{solver}|{name}"
@@ -281,73 +231,46 @@ def check_meta(meta: dict, want: dict, raw_path: Path, results: dict) -> None:
 
 def finish_record(task: dict, info: dict, out: dict, cache: dict) -> dict:
     """The raw record of one run, with the cost recomputed by the trusted verifier."""
-    from ahd.problems.verify import verify
-
     rec = {"solver": task["solver"], "name": info["name"], "index": info["index"], **out}
-    if "routes" not in out:
-        return rec
-    try:
-        if info["index"] not in cache:
-            cache[info["index"]] = npy_instance(task["path"], info["index"], task["problem"])
-        cost = verify(cache[info["index"]], out["routes"])
-    except Exception as exc:  # InfeasibleSolution or anything a broken result raises
-        rec.update(status="infeasible", error=str(exc))
-        return rec
-    rec.update(status="ok", cost=cost)
-    return rec
+    return verify_routes(rec, cache, info["index"],
+                         lambda: npy_instance(task["path"], info["index"], task["problem"]))
 
 
-def run_all(args, raw_path: Path, want: dict) -> dict:
+def run_all(args, want: dict) -> dict:
     """Run every (solver, instance) pair not yet in the raw file, saving after each run.
 
-    Each run is a fresh interpreter (``routing_quality.run_task``), so one solver's memory,
-    threads or numba state never affect another's timing; a crash costs one record.
+    Each run is a fresh interpreter (``common.run_worker``), so one solver's memory, threads
+    or numba state never affect another's timing; a crash costs one record.
     """
-    raw = load_raw(raw_path)
-    meta = raw.setdefault("meta", {})
-    results = raw.setdefault("results", {})
-    check_meta(meta, want, raw_path, results)
-    old_evo = meta.get("evolution") or {}
+    log = common.ResultLog(args.out.with_suffix(".raw.json"))
+    check_meta(log.meta, want, log.path, log.results)
+    old_evo = log.meta.get("evolution") or {}
     new_evo = want.get("evolution")
     if new_evo and new_evo.get("command") is None and old_evo.get("command"):
         new_evo["command"] = old_evo["command"]  # resumed with --heuristic on the evolved file
-    meta.update(want, machine=machine_info())
-    command = " ".join(shlex.quote(a) for a in ["python", *sys.argv])
-    if command not in meta.setdefault("commands", []):
-        meta["commands"].append(command)
+    log.meta.update(want)
+    log.stamp(__file__)
     instances = list_synthetic(args.data, args.limit)
-    tasks = []
-    for info in instances:
-        for solver in args.solvers:
-            old = results.get(result_key(solver, info["name"]))
-            if old and (old.get("status") == "ok" or not args.rerun_failed):
-                continue
-            task = {"path": args.data, "index": info["index"], "problem": args.problem,
-                    "solver": solver, "time_limit": args.time, "seed": args.seed,
-                    "heuristic": args.heuristic}
-            tasks.append((task, info))
+    tasks = [
+        ({"path": args.data, "index": info["index"], "problem": args.problem, "solver": solver,
+          "time_limit": args.time, "seed": args.seed, "heuristic": args.heuristic}, info)
+        for info in instances for solver in args.solvers
+        if log.todo(result_key(solver, info["name"]), args.rerun_failed)
+    ]
     print(f"{len(instances)} instances, {len(tasks)} runs to do, {args.jobs} at once,"
           f" about {len(tasks) * (args.time + 3) / args.jobs / 60:.0f} min", file=sys.stderr)
-    save_raw(raw_path, raw)
     cache: dict = {}
-    script = str(Path(__file__).resolve())
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {
-            pool.submit(run_task, task, script, args.timeout_factor * args.time + 120): (task, info)
-            for task, info in tasks
-        }
-        for done, fut in enumerate(as_completed(futures), 1):
-            task, info = futures[fut]
-            rec = finish_record(task, info, fut.result(), cache)
-            results[result_key(task["solver"], info["name"])] = rec
-            save_raw(raw_path, raw)
-            what = f"cost {rec['cost']:.6g}" if rec["status"] == "ok" else rec["status"].upper()
-            wall = f"  wall {rec['wall_s']:.1f}s cpu {rec['cpu_s']:.1f}s" if "wall_s" in rec else ""
-            its = f"  {rec['iterations']} it" if "iterations" in rec else ""
-            print(f"[{done}/{len(tasks)}] {info['name']:16s} {task['solver']:8s} {what}{wall}"
-                  f"{its}" + (f"  ({rec['error']})" if rec.get("error") else ""),
-                  file=sys.stderr, flush=True)
-    return raw
+    runs = common.run_parallel(__file__, tasks, args.jobs, args.timeout_factor)
+    for done, (task, info, out) in enumerate(runs, 1):
+        rec = finish_record(task, info, out, cache)
+        log.add(result_key(task["solver"], info["name"]), rec)
+        what = f"cost {rec['cost']:.6g}" if rec["status"] == "ok" else rec["status"].upper()
+        wall = f"  wall {rec['wall_s']:.1f}s cpu {rec['cpu_s']:.1f}s" if "wall_s" in rec else ""
+        its = f"  {rec['iterations']} it" if "iterations" in rec else ""
+        print(f"[{done}/{len(tasks)}] {info['name']:16s} {task['solver']:8s} {what}{wall}"
+              f"{its}" + (f"  ({rec['error']})" if rec.get("error") else ""),
+              file=sys.stderr, flush=True)
+    return log.raw
 
 
 # --------------------------------------------------------------------------- markdown
@@ -362,14 +285,9 @@ def _costs(results: list[dict]) -> dict[str, dict[str, float]]:
     return out
 
 
-def _gap(a: float, b: float) -> float:
-    """Percent by which ``a`` exceeds ``b``."""
-    return 100.0 * (a - b) / b
-
-
 def _mean_gap(mine: dict, ref: dict, names: list[str]) -> str:
     """Mean per-instance gap of ``mine`` to ``ref`` over ``names``, formatted (no ``-0.00``)."""
-    gaps = [_gap(mine[n], ref[n]) for n in names if n in mine and n in ref]
+    gaps = [common.gap(mine[n], ref[n]) for n in names if n in mine and n in ref]
     return f"{np.mean(gaps) + 0.0:.2f}".replace("-0.00", "0.00") if gaps else "-"
 
 
@@ -379,12 +297,9 @@ def render(raw: dict) -> str:
     results = list(raw.get("results", {}).values())
     problem = meta.get("problem", "cvrp")
     data = Path(meta.get("data", "?"))
-    lines = [f"# Evolved operators on {data.name} ({problem.upper()})", ""]
-    lines += [f"Command: `{cmd}`" for cmd in meta.get("commands", [])]
-    if meta.get("machine"):
-        lines += ["", f"Machine: {machine_line(meta['machine'])}."]
-    lines += ["", *_describe(meta), ""]
-    share = [r["cpu_s"] / r["wall_s"] for r in results if r.get("wall_s", 0) > 1 and "cpu_s" in r]
+    machine = f"{common.machine_line(meta['machine'])}." if meta.get("machine") else None
+    lines = [*_describe(meta), ""]
+    share = common.cpu_shares(results)
     if share:
         lines += [
             f"CPU time / wall time of the solver calls: median {np.median(share):.2f}, min"
@@ -403,7 +318,8 @@ def render(raw: dict) -> str:
                   " normal and its objective says little about the evolved logic.", ""]
     if results:
         lines += _summary(meta, results) + _per_instance(results)
-    return "\n".join(lines) + "\n"
+    title = f"Evolved operators on {data.name} ({problem.upper()})"
+    return common.markdown_report(title, meta.get("commands", []), machine, lines)
 
 
 def _describe(meta: dict) -> list[str]:
@@ -460,7 +376,7 @@ def _summary(meta: dict, results: list[dict]) -> list[str]:
     costs = _costs(results)
     solvers = [s for s in ALL_SOLVERS if any(r["solver"] == s for r in results)]
     names = sorted({r["name"] for r in results})
-    common = [n for n in names if all(n in costs.get(s, {}) for s in solvers)]
+    solved = [n for n in names if all(n in costs.get(s, {}) for s in solvers)]
     tsp = meta.get("problem") == "tsp" and "elkai" in solvers
     head = ["solver", "solved", "mean objective", "gap to PyVRP (%)"]
     head += ["gap to LKH (%)"] if tsp else []
@@ -468,52 +384,50 @@ def _summary(meta: dict, results: list[dict]) -> list[str]:
     out = [
         "## Summary",
         "",
-        f"Means over the {len(common)} instances every solver solved (of {len(names)} run)."
+        f"Means over the {len(solved)} instances every solver solved (of {len(names)} run)."
         " Gaps are means of the per-instance gaps `100 * (cost - ref) / ref`; wins count"
         " instances where the cost is lower than OR-Tools' (relative tolerance"
         f" {TIE_RTOL:g}).",
         "",
-        "| " + " | ".join(head) + " |",
-        "|---|" + "---:|" * (len(head) - 1),
     ]
-    ortools = costs.get("ortools", {})
+    ortools, rows = costs.get("ortools", {}), []
     for s in solvers:
         mine = costs.get(s, {})
         tried = sum(r["solver"] == s for r in results)
-        mean = f"{np.mean([mine[n] for n in common]):.4f}" if common else "-"
+        mean = f"{np.mean([mine[n] for n in solved]):.4f}" if solved else "-"
         row = [s, f"{len(mine)}/{tried}", mean,
-               _mean_gap(mine, costs.get("pyvrp", {}), common) if s != "pyvrp" else ""]
+               _mean_gap(mine, costs.get("pyvrp", {}), solved) if s != "pyvrp" else ""]
         if tsp:
-            row.append(_mean_gap(mine, costs.get("elkai", {}), common) if s != "elkai" else "")
-        pairs = [n for n in common if n in ortools]
+            row.append(_mean_gap(mine, costs.get("elkai", {}), solved) if s != "elkai" else "")
+        pairs = [n for n in solved if n in ortools]
         wins = sum(mine[n] < ortools[n] * (1 - TIE_RTOL) for n in pairs)
         row.append("" if s == "ortools" or not pairs else f"{wins}/{len(pairs)}")
         its = [r["iterations"] for r in results if r["solver"] == s and "iterations" in r]
         row.append(f"{np.mean(its):,.0f}" if its else "")
-        out.append("| " + " | ".join(row) + " |")
-    out += ["", *_targets(meta, costs, common), ""]
+        rows.append(row)
+    out += [*common.markdown_table(head, rows), "", *_targets(meta, costs, solved), ""]
     return out
 
 
-def _targets(meta: dict, costs: dict, common: list[str]) -> list[str]:
+def _targets(meta: dict, costs: dict, solved: list[str]) -> list[str]:
     """The issue's targets for the evolved pool, checked on this run's numbers."""
     mine = costs.get("evolved")
-    if not mine or not common:
+    if not mine or not solved:
         return []
     if meta.get("problem") == "tsp":
         if "elkai" not in costs:
             return []
-        gaps = [_gap(mine[n], costs["elkai"][n]) for n in common]
+        gaps = [common.gap(mine[n], costs["elkai"][n]) for n in solved]
         ok = np.mean(gaps) < 0.3
         return [f"Target (mean gap to LKH below 0.3%): {np.mean(gaps):.2f}% —"
                 f" {'met' if ok else 'not met'}."]
-    mean = float(np.mean([mine[n] for n in common]))
+    mean = float(np.mean([mine[n] for n in solved]))
     met = "met" if mean < 13.28 else "not met"
     out = [f"Target (mean below 13.28, G-LNS): {mean:.4f} — {met}."]
     if "pyvrp" in costs:
-        gap = float(np.mean([_gap(mine[n], costs["pyvrp"][n]) for n in common]))
-        out.append(f"Target (within 0.5% of PyVRP): {gap:.2f}% —"
-                   f" {'met' if gap <= 0.5 else 'not met'}.")
+        pct = float(np.mean([common.gap(mine[n], costs["pyvrp"][n]) for n in solved]))
+        out.append(f"Target (within 0.5% of PyVRP): {pct:.2f}% —"
+                   f" {'met' if pct <= 0.5 else 'not met'}.")
     return [" ".join(out)]
 
 
@@ -523,8 +437,7 @@ def _per_instance(results: list[dict]) -> list[str]:
     solvers = [s for s in ALL_SOLVERS if any(r["solver"] == s for r in results)]
     status = {(r["solver"], r["name"]): r.get("status", "?") for r in results}
     names = sorted({r["name"] for r in results})
-    out = ["## Per instance (objective; bold: best of the row)", "",
-           "| instance | " + " | ".join(solvers) + " |", "|---|" + "---:|" * len(solvers)]
+    rows = []
     for name in names:
         row = [costs.get(s, {}).get(name) for s in solvers]
         best = min((c for c in row if c is not None), default=None)
@@ -536,8 +449,10 @@ def _per_instance(results: list[dict]) -> list[str]:
                 cells.append(f"**{c:.4f}**")
             else:
                 cells.append(f"{c:.4f}")
-        out.append(f"| {name} | " + " | ".join(cells) + " |")
-    return out + [""]
+        rows.append([name, *cells])
+    head = ["instance", *solvers]
+    return ["## Per instance (objective; bold: best of the row)", "",
+            *common.markdown_table(head, rows), ""]
 
 
 # --------------------------------------------------------------------------- CLI
@@ -545,7 +460,7 @@ def _per_instance(results: list[dict]) -> list[str]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options, with the per-problem defaults (data, output, solvers) filled in."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = common.base_parser(__doc__, None, jobs=2, seed=True, resume=True, worker=True)
     p.add_argument("--problem", choices=("cvrp", "tsp"), default="cvrp")
     p.add_argument("--data", help="the .npy test set (default: ../shared/data/synthetic/"
                    "{cvrp,tsp}100_test.npy)")
@@ -561,17 +476,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--time", type=float, default=14.6, help="wall seconds per instance and solver")
     p.add_argument("--solvers", nargs="+", choices=ALL_SOLVERS,
                    help="default: seed, evolved (with a team), ortools, pyvrp, elkai (TSP)")
-    p.add_argument("--jobs", type=int, default=2, help="parallel runs; at most one per core")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="markdown table (default benchmarks/results/evolve_PROBLEM.md)")
-    p.add_argument("--from-json", action="store_true", help="only re-render OUT from its raw json")
-    p.add_argument("--rerun-failed", action="store_true", help="redo recorded non-ok runs")
-    p.add_argument("--timeout-factor", type=float, default=3.0,
-                   help="kill a run after FACTOR * time + 120 s")
-    p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.data = str(Path(args.data or DEFAULT_DATA[args.problem]).resolve())
-    args.out = args.out or DEFAULT_OUT[args.problem]
+    args.out = args.out or Path(DEFAULT_OUT[args.problem])
     if args.evolve and not args.run_dir:
         args.run_dir = f"runs/bench-{args.problem}{EVOLVE_SIZE}-{args.evolve}"
     if args.solvers is None:
@@ -595,7 +502,7 @@ def _team(args) -> tuple[dict | None, dict | None]:
         if "evolved" in args.solvers:
             sys.exit("--solvers evolved needs --heuristic FILE or --evolve BUDGET")
         return None, None
-    from ahd.heuristic_file import HeuristicFileError, load_heuristic_file
+    from ahd.problems.heuristic_file import HeuristicFileError, load_heuristic_file
 
     path = Path(args.heuristic).resolve()
     try:
@@ -606,41 +513,29 @@ def _team(args) -> tuple[dict | None, dict | None]:
         sys.exit(f"{path}: a {pools.problem} team, not {args.problem}")
     print(pools.describe(), file=sys.stderr)
     args.heuristic = str(path)
-    return {"path": str(path), "sha256": file_sha256(path)}, evolution_info(path, command)
+    return {"path": str(path), "sha256": common.file_sha256(path)}, evolution_info(path, command)
+
+
+def evaluate(args) -> dict:
+    """Check the set-up, evolve if asked, run what the raw file lacks; the raw data."""
+    check_layout(args.data, args.problem)
+    if args.jobs < 1 or args.time <= 0:
+        sys.exit("--jobs must be >= 1 and --time positive")
+    pre = {"problem": args.problem, "data_sha256": common.file_sha256(args.data),
+           "time_limit": args.time, "seed": args.seed}
+    raw_path = args.out.with_suffix(".raw.json")
+    old = common.load_json(raw_path, {}).get("meta", {})
+    check_meta({k: v for k, v in old.items() if k in pre}, pre, raw_path, {})  # before evolving
+    heuristic, evolution = _team(args)
+    want = {**pre, "data": args.data, "limit": args.limit, "heuristic": heuristic}
+    if evolution is not None:
+        want["evolution"] = evolution
+    return run_all(args, want)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Evolve (optionally), evaluate, render; or, with ``--worker``, run one task."""
-    args = parse_args(argv)
-    if args.worker:
-        print("RESULT " + json.dumps(worker(json.loads(args.worker))), flush=True)
-        return 0
-    out = Path(args.out)
-    raw_path = out.with_suffix(".raw.json")
-    if args.from_json:
-        raw = load_raw(raw_path)
-    else:
-        check_layout(args.data, args.problem)
-        if args.jobs < 1 or args.time <= 0:
-            sys.exit("--jobs must be >= 1 and --time positive")
-        if raw_path.exists():  # refuse before spending the evolution budget
-            old = load_raw(raw_path).get("meta", {})
-            pre = {"problem": args.problem, "data_sha256": file_sha256(Path(args.data)),
-                   "time_limit": args.time, "seed": args.seed}
-            check_meta({k: v for k, v in old.items() if k in pre}, pre, raw_path, {})
-        heuristic, evolution = _team(args)
-        want = {
-            "problem": args.problem, "data": args.data,
-            "data_sha256": file_sha256(Path(args.data)), "limit": args.limit,
-            "time_limit": args.time, "seed": args.seed, "heuristic": heuristic,
-        }
-        if evolution is not None:
-            want["evolution"] = evolution
-        out.parent.mkdir(parents=True, exist_ok=True)
-        raw = run_all(args, raw_path, want)
-    out.write_text(render(raw))
-    print(f"wrote {out} and {raw_path}", file=sys.stderr)
-    return 0
+    return common.resumable_main(parse_args(argv), worker, evaluate, render)
 
 
 if __name__ == "__main__":

@@ -12,46 +12,36 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
-import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from baselines import machine_line  # noqa: E402
+import common  # noqa: E402
 
 
 def run_domain(data: Path, domain: str, budget: str, runs: Path, jobs: int) -> dict:
-    run_dir = runs / f"plan-{domain}"
-    summary = run_dir / "summary.json"
-    if not summary.is_file():
-        cmd = ["ahd", "evolve", "--problem", "planning", "--domain", str(data / domain),
-               "--time", budget, "--jobs", str(jobs), "--out", str(run_dir)]
-        print("running:", " ".join(cmd), flush=True)
-        subprocess.run(cmd, check=True)
-    return json.loads(summary.read_text())
+    """The summary of the domain's evolution in ``RUNS/plan-DOMAIN`` (run or resumed if need be)."""
+    return common.ahd_evolve(runs / f"plan-{domain}", [
+        "--problem", "planning", "--domain", str(data / domain), "--time", budget,
+        "--jobs", str(jobs)])
 
 
-def table(rows: list[tuple[str, dict]]) -> str:
-    lines = [
-        "| domain | held-out tasks | solved by goal count | solved by the evolved heuristic |"
-        " limits |",
-        "|---|---:|---:|---:|---|",
-    ]
+def table(rows: list[tuple[str, dict]]) -> list[str]:
+    cells = []
     for domain, s in rows:
         limits = s.get("limits", {})
-        lines.append(
-            f"| {domain} | {s.get('validation_tasks')} | {s.get('seed_validation_solved')} | "
-            f"{s.get('winner_validation_solved', '-')} | {limits.get('max_expansions')} "
-            f"expansions, {limits.get('time_limit')} s per task |"
-        )
-    return "\n".join(lines)
+        cells.append([domain, s.get("validation_tasks"), s.get("seed_validation_solved"),
+                      s.get("winner_validation_solved", "-"),
+                      f"{limits.get('max_expansions')} expansions,"
+                      f" {limits.get('time_limit')} s per task"])
+    head = ["domain", "held-out tasks", "solved by goal count",
+            "solved by the evolved heuristic", "limits"]
+    return common.markdown_table(head, cells, "lrrrl")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = common.base_parser(__doc__, "benchmarks/results/evolve_planning.md")
     parser.add_argument("data", type=Path, help="IPC 2023 learning-track folder")
     parser.add_argument("--domains", nargs="+", default=["blocksworld", "spanner", "childsnack"])
     parser.add_argument("--time", default="3m", help="evolution budget per domain")
@@ -60,26 +50,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--export", type=Path, default=None, metavar="DIR",
                         help="copy each domain's winner to DIR/DOMAIN.py (what "
                              "benchmarks/ipc2023.sh evaluates from generated/)")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/evolve_planning.md"))
     args = parser.parse_args(argv)
     rows = [(d, run_domain(args.data, d, args.time, args.runs, args.jobs)) for d in args.domains]
     if args.export is not None:
         args.export.mkdir(parents=True, exist_ok=True)
         for domain, summary in rows:
-            if summary.get("exported"):
-                shutil.copyfile(summary["exported"], args.export / f"{domain}.py")
-                print(f"{summary['exported']} -> {args.export / f'{domain}.py'}")
-    text = (
-        "# Offline planning-heuristic evolution: held-out coverage\n\n"
-        f"Command: `python benchmarks/evolve_planning.py {args.data} --domains "
-        f"{' '.join(args.domains)} --time {args.time} --jobs {args.jobs}"
-        f"{f' --export {args.export}' if args.export else ''}`\n\n"
-        f"Machine: {machine_line()}\n\n"
-        + table(rows) + "\n"
-    )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+            if summary["team_file"]:
+                shutil.copyfile(summary["team_file"], args.export / f"{domain}.py")
+                print(f"{summary['team_file']} -> {args.export / f'{domain}.py'}")
+    title = "Offline planning-heuristic evolution: held-out coverage"
+    cmd = common.command_line(__file__, argv)
+    text = common.markdown_report(title, cmd, common.machine_line(), table(rows))
+    print(common.write_report(args.out, text))
     return 0
 
 

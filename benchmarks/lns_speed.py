@@ -25,21 +25,15 @@ Example::
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from baselines import machine_info, machine_line  # noqa: E402
+import common  # noqa: E402
 
 BARE = {"destroy": ["random_removal"], "repair": ["greedy_repair"], "improve": []}
-WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 
 
 def worker(task: dict) -> dict:
@@ -77,41 +71,16 @@ def worker(task: dict) -> dict:
     }
 
 
-def run_task(task: dict, hard_timeout: float) -> dict:
-    env = {**os.environ, **WORKER_ENV}
-    env.pop("NUMBA_DISABLE_JIT", None)
-    if task["backend"] == "python":
-        env["NUMBA_DISABLE_JIT"] = "1"
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(task)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=hard_timeout, env=env)
-    except subprocess.TimeoutExpired:
-        return {"error": f"killed after {hard_timeout:.0f}s"}
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
-        return {"error": " ".join(tail)[-400:] or f"rc {proc.returncode}"}
-    return json.loads(lines[-1][len("RESULT ") :])
-
-
 def render(rows: list[dict], command: str, info: dict) -> str:
     out = [
-        "# LNS speed: numba vs plain Python",
-        "",
-        f"Machine: {machine_line(info)}.",
-        "",
-        f"Command: `{command}`",
-        "",
         "Instances: `x_cvrp(n, numpy.random.default_rng(seed))`. `bare` = random removal +"
         " greedy repair, no local search; `full` = default pools with local search. it/s ="
         " iterations / search seconds (compilation, set-up and the initial solution excluded);"
         " python = the same code under `NUMBA_DISABLE_JIT=1`. One process per cell, run one at"
         " a time.",
         "",
-        "| n | mode | numba it/s | python it/s | speed-up | numba iterations / s"
-        " | python iterations / s | numba best cost |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
+    table = []
     for r in rows:
         nb, py = r.get("numba", {}), r.get("python", {})
 
@@ -127,16 +96,12 @@ def render(rows: list[dict], command: str, info: dict) -> str:
             else "-"
         )
         cost = f"{nb['cost']:.0f}" if "cost" in nb else "-"
-        out.append(
-            f"| {r['n']} | {r['mode']} | {rate(nb)} | {rate(py)} | {speed} | {count(nb)}"
-            f" | {count(py)} | {cost} |"
-        )
-    share = [
-        x["cpu_s"] / x["wall_s"]
-        for r in rows
-        for x in (r.get("numba", {}), r.get("python", {}))
-        if x.get("wall_s", 0) > 0 and "cpu_s" in x
-    ]
+        table.append([r["n"], r["mode"], rate(nb), rate(py), speed, count(nb), count(py), cost])
+    head = ["n", "mode", "numba it/s", "python it/s", "speed-up", "numba iterations / s",
+            "python iterations / s", "numba best cost"]
+    out += common.markdown_table(head, table, align="rlrrrrrr")
+    runs = [x for r in rows for x in (r.get("numba", {}), r.get("python", {}))]
+    share = common.cpu_shares(runs, min_wall=0)
     if share:
         out += [
             "",
@@ -151,24 +116,22 @@ def render(rows: list[dict], command: str, info: dict) -> str:
     ]
     if errors:
         out += ["", "Errors:", "", *errors]
-    return "\n".join(out) + "\n"
+    title = "LNS speed: numba vs plain Python"
+    machine = f"{common.machine_line(info)}."
+    return common.markdown_report(title, command, machine, out, machine_first=True)
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = common.base_parser(__doc__, "benchmarks/results/lns_speed.md", seed=True, worker=True)
     p.add_argument("--sizes", type=int, nargs="+", default=[100, 400, 1000])
     p.add_argument("--modes", nargs="+", default=["bare", "full"], choices=["bare", "full"])
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--numba-time", type=float, default=20.0, help="search seconds, numba run")
     p.add_argument("--python-time", type=float, default=60.0, help="search seconds, Python run")
-    p.add_argument("--out", default="benchmarks/results/lns_speed.md")
-    p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        print("RESULT " + json.dumps(worker(json.loads(args.worker))), flush=True)
-        return 0
+        return common.answer(worker, args.worker)
 
-    command = " ".join(shlex.quote(a) for a in ["python", *sys.argv])
+    command = common.command_line(__file__, argv)
     rows = []
     for n in args.sizes:
         for mode in args.modes:
@@ -182,7 +145,8 @@ def main(argv=None) -> int:
                     "seed": args.seed,
                 }
                 # set-up in Python (initial cheapest insertion) can take minutes at n = 1000
-                res = run_task(task, hard_timeout=3 * limit + 600)
+                jit = {"NUMBA_DISABLE_JIT": "1" if backend == "python" else "0"}
+                res = common.run_worker(__file__, task, 3 * limit + 600, env=jit)
                 row[backend] = res
                 what = (
                     f"{res['it_per_s']:,.0f} it/s ({res['iterations']:,} it in "
@@ -192,13 +156,10 @@ def main(argv=None) -> int:
                 )
                 print(f"n={n:5d} {mode:4s} {backend:6s} {what}", file=sys.stderr, flush=True)
             rows.append(row)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(rows, command, machine_info()))
-    out.with_suffix(".raw.json").write_text(
-        json.dumps({"command": command, "rows": rows}, indent=1)
-    )
-    print(f"wrote {out}", file=sys.stderr)
+    common.write_report(args.out, render(rows, command, common.machine_info()))
+    raw = {"command": command, "rows": rows}
+    common.save_json(args.out.with_suffix(".raw.json"), raw, indent=1)
+    print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
 

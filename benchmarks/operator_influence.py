@@ -23,7 +23,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -33,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from baselines import machine_line  # noqa: E402
+import common  # noqa: E402
 
 DESTROY = ("random_removal", "worst_removal", "related_removal", "string_removal",
            "route_removal", "cluster_removal")
@@ -72,22 +71,22 @@ def _operator(role: str, name: str, change: tuple | None):
     """The registry name, or the seed's standalone source with one constant changed."""
     if change is None or change[0] != name:
         return name
-    from ahd.evaluate import _load_source, code_file
+    from ahd.problems.child import code_file, load_source
     from ahd.problems.operators.standalone import standalone_source
 
     source = standalone_source(role, name)
     if change[1] not in source:
         raise RuntimeError(f"{name}: {change[1]!r} not in its source")
     source = source.replace(change[1], change[2])
-    module, _ = _load_source(source, code_file(str(CACHE), source))
+    module, _ = load_source(source, code_file(str(CACHE), source))
     return getattr(module, role)
 
 
 def run_one(args: tuple) -> tuple[str, str, int, int, float]:
     regime, label, inst_seed, engine_seed, size = args
-    from ahd.evaluate import InstanceSpec
     from ahd.problems.engine.config import LNSConfig
     from ahd.problems.engine.lns import run_lns
+    from ahd.problems.evaluate import InstanceSpec
 
     local_search, iterations = REGIMES[regime]
     destroy, repair, change, factor, offset = variants()[label]
@@ -103,11 +102,10 @@ def run_one(args: tuple) -> tuple[str, str, int, int, float]:
     return regime, label, inst_seed, engine_seed, result.cost
 
 
-def table(costs: dict, regimes: list[str]) -> str:
-    labels = list(variants())
-    head = "| variant | " + " | ".join(f"{r}: change vs seed pool (%)" for r in regimes) + " |"
-    lines = [head, "|---|" + "---:|" * len(regimes)]
-    for label in labels:
+def table(costs: dict, regimes: list[str]) -> list[str]:
+    """Each variant's mean per-run change against the seed pool, ± its standard error."""
+    rows = []
+    for label in variants():
         cells = []
         for regime in regimes:
             base = costs[(regime, "seed pool")]
@@ -116,26 +114,26 @@ def table(costs: dict, regimes: list[str]) -> str:
                 cells.append(f"mean objective {np.mean(list(base.values())):.5f}")
                 continue
             keys = sorted(base)
-            d = np.array([100 * (mine[k] - base[k]) / base[k] for k in keys])
-            cells.append(f"{d.mean():+.3f} ± {d.std(ddof=1) / np.sqrt(len(d)):.3f}")
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+            new, old = (np.array([d[k] for k in keys]) for d in (mine, base))
+            m, se = common.mean_se(common.gap(new, old))
+            cells.append(f"{m:+.3f} ± {se:.3f}")
+        rows.append([label, *cells])
+    head = ["variant", *(f"{r}: change vs seed pool (%)" for r in regimes)]
+    return common.markdown_table(head, rows)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = common.base_parser(__doc__, "benchmarks/results/operator_influence.md", jobs=2)
     p.add_argument("--instances", type=int, default=128, help="fresh instances per regime")
     p.add_argument("--engine-seeds", type=int, default=2, help="LNS seeds per instance")
     p.add_argument("--size", type=int, default=50, help="customers per instance")
     p.add_argument("--regimes", nargs="+", choices=list(REGIMES), default=list(REGIMES))
-    p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--out", type=Path, default=Path("benchmarks/results/operator_influence.md"))
     args = p.parse_args(argv)
     tasks = [(regime, label, 9000 + i, s, args.size)
              for regime in args.regimes for label in variants()
              for i in range(args.instances) for s in range(args.engine_seeds)]
     raw_path = args.out.with_suffix(".raw.json")
-    raw = json.loads(raw_path.read_text()) if raw_path.is_file() else {}
+    raw = common.load_json(raw_path, {})
     todo = [t for t in tasks if json.dumps(t) not in raw]
     print(f"{len(tasks) - len(todo)} runs recorded in {raw_path}, {len(todo)} to do", flush=True)
     t0 = time.time()
@@ -144,17 +142,13 @@ def main(argv: list[str] | None = None) -> int:
                                                strict=True)):
             raw[json.dumps(task)] = result[4]
             if (k + 1) % 500 == 0 or k + 1 == len(todo):
-                raw_path.parent.mkdir(parents=True, exist_ok=True)
-                raw_path.write_text(json.dumps(raw))  # rerunning the command resumes
+                common.save_json(raw_path, raw)  # rerunning the command resumes
                 print(f"{k + 1}/{len(todo)} runs, {time.time() - t0:.0f}s", flush=True)
     costs: dict = {}
     for task in tasks:
         regime, label, inst, seed, _ = task
         costs.setdefault((regime, label), {})[(inst, seed)] = raw[json.dumps(task)]
-    cmd = " ".join(["python benchmarks/operator_influence.py", *(argv or sys.argv[1:])])
     text = (
-        "# How far operators move the LNS result (CVRP, generated instances)\n\n"
-        f"Command: `{cmd}`\n\nMachine: {machine_line()}\n\n"
         f"{args.instances} fresh instances (n = {args.size}, seeds 9000..) x "
         f"{args.engine_seeds} engine seeds per regime; each cell is the mean per-run change of "
         "the objective against the seed pool on the same instance and seed, ± its standard "
@@ -162,12 +156,13 @@ def main(argv: list[str] | None = None) -> int:
         "its luck shifts every row alike; the noise-control row runs the same seed pool with "
         "other engine seeds and shows the size of that shift. Iteration-limited runs: the "
         f"figures do not depend on load. Wall time of this invocation {time.time() - t0:.0f} "
-        "s.\n\n"
-        + table(costs, args.regimes) + "\n"
+        "s."
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+    title = "How far operators move the LNS result (CVRP, generated instances)"
+    body = [text, "", *table(costs, args.regimes)]
+    cmd = common.command_line(__file__, argv)
+    text = common.markdown_report(title, cmd, common.machine_line(), body)
+    print(common.write_report(args.out, text))
     return 0
 
 

@@ -35,9 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import re
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -49,12 +47,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from baselines import machine_info, machine_line  # noqa: E402
+import common  # noqa: E402
 
 #: (planner, heuristic) columns, in table order.
 RUNS = (("ahd", "goalcount"), ("ahd-py", "goalcount"), ("pyperplan", "goalcount"),
         ("fd", "goalcount"), ("ahd", "hff"), ("pyperplan", "hff"), ("fd", "hff"))
-WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 #: Seconds a worker may spend beyond the search limit (parsing, grounding, start-up).
 SETUP_ALLOWANCE = 120.0
 
@@ -178,19 +175,11 @@ def worker(job: dict) -> dict:
 
 def measure(job: dict) -> dict:
     """One job in a fresh process; a crash or a hard timeout is recorded, not raised."""
-    env = {**os.environ, **WORKER_ENV}
-    cmd = [sys.executable, __file__, "--worker", json.dumps(job)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env,
-                              timeout=job["time"] + 2 * SETUP_ALLOWANCE)
-    except subprocess.TimeoutExpired:
+    res = common.run_worker(__file__, job, job["time"] + 2 * SETUP_ALLOWANCE)
+    if res.get("status") == "timeout":
         return {"status": "setup_timeout", "expanded": 0, "search_time": 0.0,
                 "error": "parsing/grounding did not finish"}
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["?"]
-        return {"status": "error", "expanded": 0, "search_time": 0.0, "error": tail[0][:300]}
-    return json.loads(lines[-1])
+    return res if "expanded" in res else {**res, "expanded": 0, "search_time": 0.0}
 
 
 def pick_tasks(data: Path, domains: list[str] | None, per_domain: int) -> list[tuple[str, Path]]:
@@ -238,12 +227,6 @@ def render(rows: list[dict], args: argparse.Namespace, command: str, info: dict)
         except metadata.PackageNotFoundError:
             versions.append(f"{pkg} -")
     lines = [
-        "# Planning search speed: expansions per second",
-        "",
-        f"Command: `{command}`",
-        "",
-        f"Machine: {machine_line(info)}; {', '.join(versions)}",
-        "",
         f"Eager GBFS, {args.time:g} s search limit per run, one run at a time, each in a fresh "
         "process; rate = expansions / search seconds (parsing and grounding excluded). "
         "`ahd-py` = ahd's search with goal count as a Python heuristic (how evolved "
@@ -252,16 +235,15 @@ def render(rows: list[dict], args: argparse.Namespace, command: str, info: dict)
         "",
     ]
     head = ["domain", "task"] + [f"{p} {h}" for p, h in RUNS]
-    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in rows:
-        cells = [row["domain"], row["task"]] + [_cell(row["runs"][f"{p}/{h}"]) for p, h in RUNS]
-        lines.append("| " + " | ".join(cells) + " |")
+    cells = [[row["domain"], row["task"], *(_cell(row["runs"][f"{p}/{h}"]) for p, h in RUNS)]
+             for row in rows]
+    lines += common.markdown_table(head, cells, align="l" * len(head))
     lines += ["", "Geometric mean of per-task speed ratios (tasks where both expanded at least "
                   f"{args.min_expansions} states or searched for at least 1 s):", ""]
     pairs = [("ahd", "pyperplan", "goalcount"), ("ahd", "fd", "goalcount"),
              ("ahd-py", "pyperplan", "goalcount"), ("ahd", "pyperplan", "hff"),
              ("ahd", "fd", "hff")]
-    lines += ["| ratio | heuristic | tasks | geometric mean |", "|---|---|---|---|"]
+    summary = []
     for a, b, h in pairs:
         ratios = []
         for row in rows:
@@ -269,37 +251,37 @@ def render(rows: list[dict], args: argparse.Namespace, command: str, info: dict)
             if _measurable(ra, args.min_expansions) and _measurable(rb, args.min_expansions):
                 ratios.append(_rate(ra) / _rate(rb))
         gm = f"{math.exp(float(np.mean(np.log(ratios)))):.2f}x" if ratios else "-"
-        lines.append(f"| {a} / {b} | {h} | {len(ratios)} | {gm} |")
-    return "\n".join(lines) + "\n"
+        summary.append([f"{a} / {b}", h, len(ratios), gm])
+    lines += common.markdown_table(["ratio", "heuristic", "tasks", "geometric mean"], summary,
+                                   "llll")
+    machine = f"{common.machine_line(info)}; {', '.join(versions)}"
+    title = "Planning search speed: expansions per second"
+    return common.markdown_report(title, command, machine, lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = common.base_parser(__doc__, "benchmarks/results/planning_speed.md", worker=True)
     parser.add_argument("data", nargs="?", type=Path, help="learning-track root folder")
     parser.add_argument("--domains", nargs="*", help="domain folder names (default: all)")
     parser.add_argument("--per-domain", type=int, default=2, help="tasks per domain")
     parser.add_argument("--time", type=float, default=10.0, help="search seconds per run")
     parser.add_argument("--min-expansions", type=int, default=1000)
     parser.add_argument("--planners", nargs="*", default=["ahd", "ahd-py", "pyperplan", "fd"])
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/planning_speed.md"))
     parser.add_argument("--from-raw", type=Path,
                         help="re-render the table from an earlier run's .raw.json (no runs)")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(json.loads(args.worker))))
-        return 0
+        return common.answer(worker, args.worker)
     if args.from_raw:
         raw = json.loads(args.from_raw.read_text())
         args.time = raw.get("time", args.time)
-        args.out.write_text(render(raw["rows"], args, raw["command"], raw["machine"]))
+        common.write_report(args.out, render(raw["rows"], args, raw["command"], raw["machine"]))
         print(f"wrote {args.out}")
         return 0
     if args.data is None or not args.data.is_dir():
         parser.error("give the learning-track folder (e.g. /work/shared/data/ipc2023-learning)")
-    command = "python benchmarks/planning_speed.py " + " ".join(
-        shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    info = machine_info()
+    command = common.command_line(__file__, argv)
+    info = common.machine_info()
     rows = []
     for domain, path in pick_tasks(args.data, args.domains, args.per_domain):
         row = {"domain": domain, "task": path.stem, "runs": {}}
@@ -317,10 +299,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{result.get('expanded', 0):9d} exp  "
                   f"{'-' if rate is None else f'{rate:12,.0f}'} exp/s", flush=True)
         rows.append(row)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(rows, args, command, info))
-    args.out.with_suffix(".raw.json").write_text(json.dumps(
-        {"command": command, "machine": info, "time": args.time, "rows": rows}, indent=1))
+    common.write_report(args.out, render(rows, args, command, info))
+    raw = {"command": command, "machine": info, "time": args.time, "rows": rows}
+    common.save_json(args.out.with_suffix(".raw.json"), raw, indent=1)
     print(f"wrote {args.out}")
     return 0
 

@@ -27,41 +27,22 @@ Example::
 
 from __future__ import annotations
 
-import argparse
 import csv
-import json
-import os
-import shlex
-import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from baselines import (  # noqa: E402
-    SOLVERS,
-    SUPPORTED_KINDS,
-    load_instance,
-    machine_info,
-    machine_line,
-    routes_cost,
-)
+import common  # noqa: E402
+from baselines import SOLVERS, SUPPORTED_KINDS, load_instance, routes_cost  # noqa: E402
 
 from ahd.problems.instance import RoutingInstance  # noqa: E402
 
 ALL_SOLVERS = ("ahd", "ortools", "pyvrp", "elkai", "nn")
 KIND_OF_SET = {"cvrp": "CVRPLIB X (gap to BKS, %)", "tsp": "TSPLIB (gap to optimum, %)"}
-WORKER_ENV = {
-    "NUMBA_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "PYTHONHASHSEED": "0",
-}
 
 
 # --------------------------------------------------------------------------- solvers in a worker
@@ -120,29 +101,32 @@ def worker(task: dict) -> dict:
     """Run one task in this process; returns routes and the solver-reported cost."""
     inst = load_instance(task["path"])
     fn = {"ahd": solve_ahd, "nn": solve_nn, **SOLVERS}[task["solver"]]
+
+    def solve():
+        routes, cost = fn(inst, task["time_limit"], seed=task["seed"])
+        return routes, cost, getattr(fn, "extra", {})
+
+    return timed_solution(solve)
+
+
+def timed_solution(solve) -> dict:
+    """A worker's answer: ``solve()``'s routes and own cost, its wall and CPU seconds (CPU below
+    wall means a shared core), and the extra fields it returns with them."""
     t, c = time.perf_counter(), time.process_time()
-    routes, cost = fn(inst, task["time_limit"], seed=task["seed"])
+    routes, cost, extra = solve()
     wall, cpu = time.perf_counter() - t, time.process_time() - c
-    out = {"routes": [[int(c) for c in r] for r in routes], "reported_cost": float(cost)}
-    out.update(wall_s=round(wall, 3), cpu_s=round(cpu, 3))
-    out.update(getattr(fn, "extra", {}))
-    return out
+    return {"routes": [[int(x) for x in r] for r in routes], "reported_cost": float(cost),
+            "wall_s": round(wall, 3), "cpu_s": round(cpu, 3), **extra}
 
 
 # --------------------------------------------------------------------------- parent side
-
-
-def _verify(inst: RoutingInstance, routes) -> float:
-    from ahd.problems.verify import verify
-
-    return verify(inst, routes)
 
 
 def list_instances(args) -> list[dict]:
     """Reference-csv instances, filtered by ``--max-n``, ``--instances`` and ``--limit``."""
     sets = [
         ("cvrp", args.cvrp_dir, "bks.csv", "bks", ".vrp"),
-        ("tsp", args.tsp_dir, "opt.csv", "opt", ".tsp"),
+        ("tsp", getattr(args, "tsp_dir", None), "opt.csv", "opt", ".tsp"),
     ]
     found = []
     for kind, folder, csv_name, col, ext in sets:
@@ -176,142 +160,86 @@ def result_key(name: str, solver: str, time_limit: float) -> str:
     return f"{name}|{solver}|{time_limit:g}"
 
 
-def load_raw(path: Path) -> dict:
-    if path.exists():
-        return json.loads(path.read_text())
-    return {"meta": {}, "results": {}}
+def verify_routes(rec: dict, cache: dict, key: object, load) -> dict:
+    """``rec`` with ``status`` and the cost the trusted verifier recomputes from its routes.
 
+    Solvers report their own cost, possibly of a rounded matrix; every table trusts only this.
+    ``load()`` builds the instance, cached under ``key``; a record without routes (a failed
+    run) is left as it is.
+    """
+    from ahd.problems.verify import verify
 
-def save_raw(path: Path, raw: dict) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(raw, indent=1))
-    os.replace(tmp, path)
-
-
-def run_task(task: dict, script: str, hard_timeout: float) -> dict:
-    """Run ``task`` in a fresh interpreter; returns its output dict or an error record."""
-    env = {**os.environ, **WORKER_ENV}
-    cmd = [sys.executable, script, "--worker", json.dumps(task)]
-    t = time.perf_counter()
+    if "routes" not in rec:
+        return rec
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=hard_timeout, env=env)
-    except subprocess.TimeoutExpired:
-        return {"status": "timeout", "error": f"killed after {hard_timeout:.0f}s"}
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
-        return {"status": "error", "error": " ".join(tail)[-500:] or f"rc {proc.returncode}"}
-    out = json.loads(lines[-1][len("RESULT ") :])
-    out["process_wall_s"] = round(time.perf_counter() - t, 3)
-    return out
+        if key not in cache:
+            cache[key] = load()
+        cost = verify(cache[key], rec["routes"])
+    except Exception as exc:  # InfeasibleSolution or anything a broken result raises
+        rec.update(status="infeasible", error=str(exc))
+    else:
+        rec.update(status="ok", cost=cost)
+    return rec
 
 
 def finish_record(task: dict, inst_info: dict, out: dict, cache: dict) -> dict:
     """The raw record of one run: the task, the worker's output, and the verified cost and gap."""
     rec = {k: task[k] for k in ("solver", "time_limit", "seed")}
-    rec.update({k: inst_info[k] for k in ("name", "kind", "n", "ref")})
-    rec.update(out)
-    if "routes" in out:
-        try:
-            if task["path"] not in cache:
-                cache[task["path"]] = load_instance(task["path"])
-            cost = _verify(cache[task["path"]], out["routes"])
-        except Exception as exc:  # InfeasibleSolution or anything a broken result raises
-            rec.update(status="infeasible", error=str(exc))
-        else:
-            rec.update(
-                status="ok", cost=cost, gap=100 * (cost - inst_info["ref"]) / inst_info["ref"]
-            )
-            if abs(cost - out["reported_cost"]) > 1e-6 * max(1.0, abs(cost)):
-                rec["note"] = f"solver reported {out['reported_cost']:g}"
+    rec.update({k: inst_info[k] for k in ("name", "kind", "n", "ref")}, **out)
+    verify_routes(rec, cache, task["path"], lambda: load_instance(task["path"]))
+    if rec.get("status") == "ok":
+        rec["gap"] = common.gap(rec["cost"], inst_info["ref"])
+        if abs(rec["cost"] - out["reported_cost"]) > 1e-6 * max(1.0, abs(rec["cost"])):
+            rec["note"] = f"solver reported {out['reported_cost']:g}"
     return rec
 
 
-def run_all(args, raw_path: Path) -> dict:
-    raw = load_raw(raw_path)
-    raw.setdefault("meta", {}).update(machine=machine_info())
-    raw["meta"].setdefault("commands", [])
-    command = " ".join(shlex.quote(a) for a in ["python", *sys.argv])
-    if command not in raw["meta"]["commands"]:
-        raw["meta"]["commands"].append(command)
-    results = raw.setdefault("results", {})
-
+def run_all(args) -> dict:
+    """Run every (time, instance, solver) not yet recorded in ``OUT.raw.json``; the raw data."""
+    if not (args.cvrp_dir or args.tsp_dir):
+        sys.exit("give --cvrp-dir and/or --tsp-dir (or --from-json)")
+    log = common.ResultLog(args.out.with_suffix(".raw.json"))
+    log.stamp(__file__)
     instances = list_instances(args)
     tasks = []
     for t in args.time:
         for info in instances:
             for solver in args.solvers:
-                if solver in SUPPORTED_KINDS and info["kind"] not in SUPPORTED_KINDS[solver]:
+                if info["kind"] not in SUPPORTED_KINDS.get(solver, (info["kind"],)):
                     continue
-                old = results.get(result_key(info["name"], solver, t))
-                if old and (old.get("status") == "ok" or not args.rerun_failed):
-                    continue
-                tasks.append(
-                    (
-                        {
-                            "path": info["path"],
-                            "solver": solver,
-                            "time_limit": t,
-                            "seed": args.seed,
-                        },
-                        info,
-                    )
-                )
+                if log.todo(result_key(info["name"], solver, t), args.rerun_failed):
+                    task = {"path": info["path"], "solver": solver, "time_limit": t,
+                            "seed": args.seed}
+                    tasks.append((task, info))
     print(
         f"{len(instances)} instances, {len(tasks)} runs to do, {args.jobs} at once", file=sys.stderr
     )
-    save_raw(raw_path, raw)
-
     cache: dict[str, RoutingInstance] = {}
-    script = str(Path(__file__).resolve())
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {
-            pool.submit(run_task, task, script, args.timeout_factor * task["time_limit"] + 120): (
-                task,
-                info,
-            )
-            for task, info in tasks
-        }
-        for done, fut in enumerate(as_completed(futures), 1):
-            task, info = futures[fut]
-            rec = finish_record(task, info, fut.result(), cache)
-            results[result_key(info["name"], task["solver"], task["time_limit"])] = rec
-            save_raw(raw_path, raw)
-            what = f"gap {rec['gap']:7.3f}%" if rec["status"] == "ok" else rec["status"].upper()
-            wall = f"  wall {rec['wall_s']:.1f}s" if "wall_s" in rec else ""
-            wall += f" cpu {rec['cpu_s']:.1f}s" if "cpu_s" in rec else ""
-            print(
-                f"[{done}/{len(tasks)}] {info['name']:12s} {task['solver']:8s} "
-                f"{task['time_limit']:g}s  {what}{wall}"
-                + (f"  ({rec['error']})" if rec.get("error") else ""),
-                file=sys.stderr,
-                flush=True,
-            )
-    return raw
+    runs = common.run_parallel(__file__, tasks, args.jobs, args.timeout_factor)
+    for done, (task, info, out) in enumerate(runs, 1):
+        rec = finish_record(task, info, out, cache)
+        log.add(result_key(info["name"], task["solver"], task["time_limit"]), rec)
+        what = f"gap {rec['gap']:7.3f}%" if rec["status"] == "ok" else rec["status"].upper()
+        wall = f"  wall {rec['wall_s']:.1f}s" if "wall_s" in rec else ""
+        wall += f" cpu {rec['cpu_s']:.1f}s" if "cpu_s" in rec else ""
+        print(
+            f"[{done}/{len(tasks)}] {info['name']:12s} {task['solver']:8s} "
+            f"{task['time_limit']:g}s  {what}{wall}"
+            + (f"  ({rec['error']})" if rec.get("error") else ""),
+            file=sys.stderr,
+            flush=True,
+        )
+    return log.raw
 
 
 # --------------------------------------------------------------------------- markdown
 
 
-def _fmt_gap(rec: dict | None) -> str:
-    if rec is None:
-        return ""
-    if rec.get("status") != "ok":
-        return rec.get("status", "?")
-    return f"{rec['gap']:.2f}"
-
-
 def render(raw: dict) -> str:
     results = list(raw.get("results", {}).values())
     meta = raw.get("meta", {})
-    lines = ["# Routing quality", ""]
-    if meta.get("machine"):
-        lines.append(f"Machine: {machine_line(meta['machine'])}.")
-        lines.append("")
-    for cmd in meta.get("commands", []):
-        lines.append(f"Command: `{cmd}`")
-    lines += [
-        "",
+    machine = f"{common.machine_line(meta['machine'])}." if meta.get("machine") else None
+    lines = [
         "Each cell is `100 * (cost - ref) / ref` in percent for one run (one process, one core,"
         " the seed in the raw file); cost recomputed by `ahd.problems.verify`. Bold: the best cost"
         " in the row at that time limit. A word instead of a number: the run failed that way"
@@ -321,7 +249,7 @@ def render(raw: dict) -> str:
         " OR-Tools' at the same time limit.",
         "",
     ]
-    share = [r["cpu_s"] / r["wall_s"] for r in results if r.get("wall_s", 0) > 1 and "cpu_s" in r]
+    share = common.cpu_shares(results)
     if share:
         lines += [
             f"CPU time / wall time of the solver calls (1.0 = a full core): median"
@@ -334,12 +262,18 @@ def render(raw: dict) -> str:
         recs = [r for r in results if r["kind"] == kind]
         if recs:
             lines += _table(kind, recs)
-    return "\n".join(lines) + "\n"
+    return common.markdown_report("Routing quality", meta.get("commands", []), machine, lines,
+                                  machine_first=True)
 
 
-def _table(kind: str, recs: list[dict]) -> list[str]:
+# Table pieces shared with ortools_pipeline.py: columns are (time limit, solver), rows
+# instances, ``gaps`` maps (name, solver, time) to the gap of each verified run.
+
+
+def layout(recs: list[dict], order: tuple[str, ...]) -> tuple[list, dict, list]:
+    """Columns (time, solver) in table order, records by (name, solver, time), (n, name) rows."""
     times = sorted({r["time_limit"] for r in recs})
-    solvers = [s for s in ALL_SOLVERS if any(r["solver"] == s for r in recs)]
+    solvers = [s for s in order if any(r["solver"] == s for r in recs)]
     solvers += sorted({r["solver"] for r in recs} - set(solvers))
     cols = [
         (t, s)
@@ -348,95 +282,90 @@ def _table(kind: str, recs: list[dict]) -> list[str]:
         if any(r["solver"] == s and r["time_limit"] == t for r in recs)
     ]
     by = {(r["name"], r["solver"], r["time_limit"]): r for r in recs}
-    names = sorted({(r["n"], r["name"]) for r in recs})
-    out = [f"## {KIND_OF_SET.get(kind, kind)}", ""]
-    out.append("| instance | n | " + " | ".join(f"{s} {t:g}s" for t, s in cols) + " |")
-    out.append("|---|---:|" + "---:|" * len(cols))
-    for n, name in names:
+    return cols, by, sorted({(r["n"], r["name"]) for r in recs})
+
+
+def instance_table(cols, names, by, gaps, per_instance: bool = True) -> list[str]:
+    """Header and one row per instance: each column's gap, bold where its cost is the best of
+    the row at that time limit, or the word for how the run failed."""
+    rows = []
+    for n, name in names if per_instance else []:
         cells = []
         for t, s in cols:
-            rec = by.get((name, s, t))
-            cell = _fmt_gap(rec)
-            ok_here = [by.get((name, s2, t2)) for t2, s2 in cols if t2 == t]
-            best = min((r["cost"] for r in ok_here if r and r.get("status") == "ok"), default=None)
-            if rec and rec.get("status") == "ok" and best is not None and rec["cost"] == best:
-                cell = f"**{cell}**"
-            cells.append(cell)
-        out.append(f"| {name} | {n} | " + " | ".join(cells) + " |")
+            rec, g = by.get((name, s, t)), gaps.get((name, s, t))
+            ok = [r["cost"] for t2, s2 in cols
+                  if t2 == t and (r := by.get((name, s2, t))) and r.get("status") == "ok"]
+            cell = f"{g:.2f}" if g is not None else (rec or {}).get("status", "")
+            cells.append(f"**{cell}**" if g is not None and rec["cost"] == min(ok) else cell)
+        rows.append([name, n, *cells])
+    return common.markdown_table(["instance", "n", *(f"{s} {t:g}s" for t, s in cols)], rows)
 
+
+def solved_by_all(cols, names, gaps, t: float) -> list[str]:
+    """The instances every column of time limit ``t`` solved: where means are comparable."""
+    same_t = [s2 for t2, s2 in cols if t2 == t]
+    return [name for _, name in names if all((name, s2, t) in gaps for s2 in same_t)]
+
+
+def wins_vs_ortools(by, names, s: str, t: float) -> tuple[int, int]:
+    """Instances where column (t, s) is strictly cheaper than OR-Tools, of those OR-Tools solved."""
+    pairs = [(by.get((name, s, t)), by.get((name, "ortools", t))) for _, name in names]
+    pairs = [(a, b) for a, b in pairs if a and b and b.get("status") == "ok"]
+    return sum(a.get("status") == "ok" and a["cost"] < b["cost"] for a, b in pairs), len(pairs)
+
+
+def summary_row(label: str, cells: list[str]) -> str:
+    return f"| {label} | | " + " | ".join(cells) + " |"
+
+
+def _table(kind: str, recs: list[dict]) -> list[str]:
+    cols, by, names = layout(recs, ALL_SOLVERS)
+    gaps = {key: r["gap"] for key, r in by.items() if "gap" in r}
+    out = [f"## {KIND_OF_SET.get(kind, kind)}", "", *instance_table(cols, names, by, gaps)]
     common_cells, own_cells, win_cells = [], [], []
     for t, s in cols:
-        same_t = [s2 for t2, s2 in cols if t2 == t]
-        common = [
-            name
-            for _, name in names
-            if all(by.get((name, s2, t), {}).get("status") == "ok" for s2 in same_t)
-        ]
-        gaps = [by[(name, s, t)]["gap"] for name in common]
-        common_cells.append(f"{np.mean(gaps):.2f} ({len(gaps)})" if gaps else "")
+        g = [gaps[(name, s, t)] for name in solved_by_all(cols, names, gaps, t)]
+        common_cells.append(f"{np.mean(g):.2f} ({len(g)})" if g else "")
         own = [r["gap"] for r in recs if r["solver"] == s and r["time_limit"] == t and "gap" in r]
         tried = sum(r["solver"] == s and r["time_limit"] == t for r in recs)
         own_cells.append(f"{np.mean(own):.2f} ({len(own)}/{tried})" if own else f"- (0/{tried})")
-        if s == "ortools" or "ortools" not in same_t:
-            win_cells.append("")
-            continue
-        pairs = [(by.get((name, s, t)), by.get((name, "ortools", t))) for _, name in names]
-        pairs = [(a, b) for a, b in pairs if a and b and b.get("status") == "ok"]
-        wins = sum(a.get("status") == "ok" and a["cost"] < b["cost"] for a, b in pairs)
-        win_cells.append(f"{wins}/{len(pairs)}")
-    for label, row in (
-        ("mean, instances all columns solved (count)", common_cells),
-        ("mean, instances this column solved (solved/run)", own_cells),
-        ("wins vs OR-Tools", win_cells),
-    ):
-        out.append(f"| {label} | | " + " | ".join(row) + " |")
-    out.append("")
+        wins, pairs = wins_vs_ortools(by, names, s, t)
+        here = (t, "ortools") in cols
+        win_cells.append("" if s == "ortools" or not here else f"{wins}/{pairs}")
+    out += [
+        summary_row("mean, instances all columns solved (count)", common_cells),
+        summary_row("mean, instances this column solved (solved/run)", own_cells),
+        summary_row("wins vs OR-Tools", win_cells),
+        "",
+    ]
     return out
 
 
 # --------------------------------------------------------------------------- CLI
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_set_options(p) -> None:
+    """The instance and time options routing_quality.py and ortools_pipeline.py share."""
     p.add_argument("--cvrp-dir", help="folder with X-*.vrp and bks.csv")
-    p.add_argument("--tsp-dir", help="folder with *.tsp and opt.csv")
     p.add_argument("--time", type=float, nargs="+", default=[10.0], help="time limits (s)")
     p.add_argument("--max-n", type=int, default=500, help="largest DIMENSION (depot included)")
-    p.add_argument("--limit", type=int, default=0, help="first K instances of each set by n")
+    p.add_argument("--limit", type=int, default=0, help="first K instances of each set")
     p.add_argument("--instances", nargs="+", help="only these instance names")
+
+
+def parse_args(argv=None):
+    p = common.base_parser(__doc__, "benchmarks/results/routing_quality.md", jobs=1, seed=True,
+                           resume=True, worker=True)
+    add_set_options(p)
+    p.add_argument("--tsp-dir", help="folder with *.tsp and opt.csv")
     p.add_argument(
         "--solvers", nargs="+", default=["ahd", "ortools", "pyvrp", "elkai"], choices=ALL_SOLVERS
     )
-    p.add_argument("--jobs", type=int, default=1, help="parallel runs; at most one per core")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="benchmarks/results/routing_quality.md")
-    p.add_argument("--from-json", action="store_true", help="only re-render OUT from its raw json")
-    p.add_argument("--rerun-failed", action="store_true", help="redo recorded non-ok runs")
-    p.add_argument(
-        "--timeout-factor", type=float, default=3.0, help="kill a run after FACTOR * time + 120 s"
-    )
-    p.add_argument("--worker", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    if args.worker:
-        print("RESULT " + json.dumps(worker(json.loads(args.worker))), flush=True)
-        return 0
-    out = Path(args.out)
-    raw_path = out.with_suffix(".raw.json")
-    if args.from_json:
-        raw = load_raw(raw_path)
-    else:
-        if not (args.cvrp_dir or args.tsp_dir):
-            sys.exit("give --cvrp-dir and/or --tsp-dir (or --from-json)")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        raw = run_all(args, raw_path)
-    out.write_text(render(raw))
-    print(f"wrote {out} and {raw_path}", file=sys.stderr)
-    return 0
+    return common.resumable_main(parse_args(argv), worker, run_all, render)
 
 
 if __name__ == "__main__":

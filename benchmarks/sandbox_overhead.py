@@ -26,16 +26,13 @@ Example::
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
-import shlex
 import statistics
 import sys
 import time
-from pathlib import Path
 
-from baselines import machine_line
+import common
 
 from ahd.sandbox import SandboxLimits, SandboxPool
 from ahd.sandbox.worker import prewarm_numba
@@ -139,9 +136,8 @@ def fmt(seconds: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = common.base_parser(__doc__, None)
     ap.add_argument("--repeats", type=int, default=15)
-    ap.add_argument("--out", type=Path, default=None, help="markdown table to write")
     ap.add_argument(
         "--boundscheck",
         type=int,
@@ -221,18 +217,14 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg()
 
     compile_rows = [r for r in rows if "compile" in r[0] and "basic" not in r[0]]
-    command = " ".join(shlex.quote(a) for a in ["python", *sys.argv])
-    lines = [
-        "# Sandbox overhead",
-        "",
-        f"Machine: {machine_line()}.",
+    machine = (
+        f"{common.machine_line()}.\n"
         f"Load average (1 min) before/after: {load_before[0]:.2f} / {load_after[0]:.2f}. "
         f"NUMBA_BOUNDSCHECK={opts.boundscheck} in-process and in the workers. "
         "The machine may be shared: a load above the core count means other processes "
-        "competed for the CPUs during the run.",
-        "",
-        f"Command: `{command}`",
-        "",
+        "competed for the CPUs during the run."
+    )
+    lines = [
         "Medians of *n* sequential requests per row, in-process and sandboxed runs "
         "interleaved. *Sandbox, all layers* = one warm `SandboxPool` worker forking a child "
         f"with every layer this host allows ({layers}); its interquartile range (for the last "
@@ -241,16 +233,15 @@ def main(argv: list[str] | None = None) -> int:
         "worker then kills and reaps it off the critical path; the rest of the sandboxed time is "
         "the pool-to-worker round trip). Overhead = sandboxed median minus in-process median.",
         "",
-        "| workload | n | in-process | sandbox, no layers | sandbox, all layers | (IQR) | child "
-        "| overhead | overhead / in-process |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    table = []
     for label, n, m_in, m_bare, m_full, (lo, hi), m_child, over in rows:
         ratio = "—" if label.startswith("trivial") else f"{100 * over / m_in:.1f}%"
-        lines.append(
-            f"| {label} | {n} | {fmt(m_in)} | {fmt(m_bare)} | {fmt(m_full)} "
-            f"| {fmt(lo)}–{fmt(hi)} | {fmt(m_child)} | {fmt(over)} | {ratio} |"
-        )
+        table.append([label, n, fmt(m_in), fmt(m_bare), fmt(m_full), f"{fmt(lo)}–{fmt(hi)}",
+                      fmt(m_child), fmt(over), ratio])
+    head = ["workload", "n", "in-process", "sandbox, no layers", "sandbox, all layers", "(IQR)",
+            "child", "overhead", "overhead / in-process"]
+    lines += common.markdown_table(head, table)
     fixed = rows[0][4] - rows[0][2]
     lines += ["", f"Fixed cost of a sandboxed request (trivial row): {fmt(fixed)}."]
     for label, _, m_in, *_ in compile_rows:
@@ -258,11 +249,11 @@ def main(argv: list[str] | None = None) -> int:
             f"- {label}: that fixed cost is {100 * fixed / m_in:.1f}% of the "
             f"in-process compile + call time ({fmt(m_in)}); target < 10%."
         )
-    text = "\n".join(lines) + "\n"
+    cmd = common.command_line(__file__, argv)
+    text = common.markdown_report("Sandbox overhead", cmd, machine, lines, machine_first=True)
     print(text)
     if opts.out:
-        opts.out.parent.mkdir(parents=True, exist_ok=True)
-        opts.out.write_text(text)
+        common.write_report(opts.out, text)
     return 0
 
 

@@ -42,35 +42,45 @@ Ground tasks are built once in the parent (grounding is trusted code on trusted 
 sent to each child with its request, so children never read the PDDL files and never ground.
 """
 
+
 from __future__ import annotations
 
 import ast
 import concurrent.futures as cf
-import hashlib
 import math
-import os
-import re
-import tempfile
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ahd.candidate import Candidate, Origin
-from ahd.evolve.task import TeamOutcome
+from ahd.evolve.task import RunSummary, TeamOutcome
 from ahd.static_check import SAFE_BUILTINS, RoleSpec, parse_source, static_check
+from ahd.trust import clean_error, record_status
 
-from .features import GOALCOUNT_SOURCE, DomainProfile, analyse, warm_up_features
+from .evolve_child import (
+    CHILD_KEYS,
+    MAX_PLAN_STEPS,
+    SEARCH_STATUSES,
+    InvalidResult,
+    PlanningRecord,
+    check_child_result,
+    run_heuristic,
+    warm_worker,
+)
+from .evolve_config import PlanningTaskConfig, find_tasks, fitness, split_tasks, spread
+from .evolve_export import export_heuristic
+from .features import GOALCOUNT_SOURCE, DomainProfile, analyse
 
 ROLE = "heuristic"
 ROLES = (ROLE,)
 #: The function a heuristic module must define (the role's entry point).
 ENTRY = "h"
 #: The sandbox child's entry point and the worker warm-up (compiled kernels, imports).
-CHILD_SPEC = "ahd.planners.evolve_task:run_heuristic"
-WARMUP_SPEC = "ahd.planners.evolve_task:warm_worker"
+CHILD_SPEC = run_heuristic
+WARMUP_SPEC = warm_worker
 #: Modules heuristic code may import.
 ALLOWED_IMPORTS = frozenset({
     "math", "collections", "heapq", "itertools", "functools", "ahd.planners.features",
@@ -79,220 +89,6 @@ ALLOWED_IMPORTS = frozenset({
 ALLOWED_NAMES = SAFE_BUILTINS | frozenset({
     "ArithmeticError", "LookupError", "OverflowError", "StopIteration", "hash", "callable",
 })
-#: Keys of the child's result, exactly.
-CHILD_KEYS = ("status", "plan", "expanded", "evaluated", "search_time", "error")
-#: Search statuses the child may report (those of ``greedy_best_first_search``).
-SEARCH_STATUSES = ("solved", "unsolvable", "time_limit", "memory_limit", "expansion_limit",
-                   "error")
-#: Longest plan accepted from a child (longer is treated as a malformed result).
-MAX_PLAN_STEPS = 100_000
-_MAX_ACTION_CHARS = 2_000
-_SANDBOX_STATUS = {"timeout": "timeout", "cpu_limit": "timeout", "memory": "memory",
-                   "crashed": "crashed", "killed": "crashed", "output_limit": "error",
-                   "bad_result": "invalid", "error": "error"}
-
-
-@dataclass
-class PlanningTaskConfig:
-    """Which tasks, and the limits of every scored search.
-
-    Parameters
-    ----------
-    domain_dir : Path
-        A folder with ``domain.pddl`` and ``training/**/*.pddl`` (IPC 2023 learning track).
-    n_train, n_validation : int
-        Tasks kept from each half of the alternate split, evenly spread (0 = all).
-    max_expansions : int
-        Expansion limit per task (decides fitness; independent of machine load).
-    time_limit : float
-        Search seconds per task (``init`` included), to stop heuristics too slow to be useful.
-    smoke_expansions, smoke_time : int, float
-        Limits of the admission run on the smallest training task.
-    memory_mb : float
-        Resident-memory limit of one search.
-    sandbox_grace : float
-        Seconds beyond ``time_limit`` before the sandbox kills a child whose heuristic never
-        returns (the search checks its clock only between heuristic calls).
-    """
-
-    domain_dir: Path
-    n_train: int = 16
-    n_validation: int = 32
-    max_expansions: int = 20_000
-    time_limit: float = 2.0
-    smoke_expansions: int = 2_000
-    smoke_time: float = 2.0
-    memory_mb: float = 1024.0
-    sandbox_grace: float = 5.0
-
-    def __post_init__(self) -> None:
-        self.domain_dir = Path(self.domain_dir)
-        for name in ("n_train", "n_validation"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0 (0 keeps every task)")
-        for name in ("max_expansions", "smoke_expansions"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
-        for name in ("time_limit", "smoke_time", "memory_mb", "sandbox_grace"):
-            value = getattr(self, name)
-            if not (value > 0 and math.isfinite(value)):
-                raise ValueError(f"{name} must be positive seconds/MiB, got {value}")
-
-
-# --------------------------------------------------------------------------- tasks and splits
-
-
-def _natural(path: Path) -> list[Any]:
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.as_posix())]
-
-
-def find_tasks(domain_dir: str | os.PathLike[str]) -> tuple[Path, list[Path]]:
-    """``(domain.pddl, training task files in natural name order)`` of a learning-track folder.
-
-    Raises
-    ------
-    ValueError
-        No ``domain.pddl``, or fewer than two training tasks (one for each split).
-    """
-    root = Path(domain_dir)
-    domain = root / "domain.pddl"
-    if not domain.is_file():
-        raise ValueError(f"{root}: no domain.pddl (expected the IPC 2023 learning-track layout: "
-                         "domain.pddl, training/easy/p01.pddl ...)")
-    files = sorted((p for p in (root / "training").rglob("*.pddl") if p.is_file()),
-                   key=lambda p: _natural(p.relative_to(root)))
-    if len(files) < 2:
-        raise ValueError(f"{root / 'training'}: need at least two task files (.pddl), "
-                         f"found {len(files)}")
-    return domain, files
-
-
-def spread(items: list[Any], n: int) -> list[Any]:
-    """``n`` items evenly spread over ``items`` (first and last included); all if ``n`` is 0."""
-    if n <= 0 or n >= len(items):
-        return list(items)
-    picks = sorted({int(round(x)) for x in np.linspace(0, len(items) - 1, n)})
-    return [items[i] for i in picks]
-
-
-def split_tasks(files: list[Path], n_train: int, n_validation: int) -> dict[str, list[Path]]:
-    """Alternate split (even positions train, odd validate), then :func:`spread` each half."""
-    return {"train": spread(files[0::2], n_train), "validation": spread(files[1::2],
-                                                                        n_validation)}
-
-
-def fitness(expansions_of_solved: list[int], n_tasks: int, max_expansions: int) -> float:
-    """The fitness of the module docstring (lower is better)."""
-    unsolved = n_tasks - len(expansions_of_solved)
-    if expansions_of_solved:
-        mean = float(np.mean(np.log1p(np.asarray(expansions_of_solved, dtype=float))))
-    else:
-        mean = math.log1p(max_expansions)
-    return unsolved + mean / 100.0
-
-
-# --------------------------------------------------------------------------- the child side
-
-
-def warm_worker() -> None:
-    """Sandbox worker warm-up: load the search kernels and helpers before any child forks.
-
-    Without it every child would load numba's cached machine code again (about 0.3 s) or,
-    on a fresh checkout, compile it.
-    """
-    from .heuristics import heuristic_from_source
-    from .warmup import warm_up
-
-    warm_up()
-    warm_up_features()
-    heuristic_from_source(GOALCOUNT_SOURCE)
-
-
-def run_heuristic(request: dict) -> dict:
-    """Child side: search one ground task with the candidate's heuristic.
-
-    Returns plain data only (:data:`CHILD_KEYS`): the plan as action strings, never a score.
-    """
-    from .heuristics import HeuristicError, heuristic_from_source
-    from .search import greedy_best_first_search
-
-    task = request["task"]
-    try:
-        heuristic = heuristic_from_source(request["source"], name="candidate",
-                                          filename="heuristic.py")
-    except HeuristicError as exc:
-        return {"status": "error", "plan": None, "expanded": 0, "evaluated": 0,
-                "search_time": 0.0, "error": str(exc)}
-    out = greedy_best_first_search(
-        task, heuristic, time_limit=request["time_limit"],
-        max_expansions=request["max_expansions"], memory_limit_mb=request["memory_mb"],
-    )
-    plan = None if out.plan is None else [task.op_name(o) for o in out.plan]
-    return {"status": out.status, "plan": plan, "expanded": int(out.expanded),
-            "evaluated": int(out.evaluated), "search_time": float(out.search_time),
-            "error": out.error or ""}
-
-
-# --------------------------------------------------------------------------- the parent side
-
-
-@dataclass
-class PlanningRecord:
-    """One task's verified outcome, in the shape the loop stores.
-
-    ``status``: ``ok`` (a plan the parent verified; ``objective`` is
-    ``log1p(expansions) / 100``), ``timeout`` (a search limit was reached, or the sandbox
-    killed the child), ``error`` (the heuristic raised or returned a non-number), ``invalid``
-    (a malformed result, or a plan that fails the check), ``infeasible`` (the search space ran
-    out: the heuristic pruned every path with ``inf``), ``memory``, ``crashed``.
-    ``solved`` and ``limit`` say how the task counts; ``metrics`` keeps the counters.
-    """
-
-    instance: str
-    status: str
-    objective: float | None = None
-    time: float | None = None
-    error: str | None = None
-    solved: bool = False
-    limit: bool = False
-    expanded: int = 0
-    cost: float | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def failed(self) -> bool:
-        """The heuristic misbehaved (as opposed to solving, or running into a limit)."""
-        return not (self.solved or self.limit)
-
-
-class InvalidResult(ValueError):
-    """A child's result that is not exactly what :func:`run_heuristic` returns."""
-
-
-def check_child_result(value: Any) -> dict:
-    """Validate the structure of a child's result strictly (it may come from hostile code)."""
-    if type(value) is not dict:
-        raise InvalidResult(f"expected a dict, got {type(value).__name__}")
-    if set(value) != set(CHILD_KEYS):
-        raise InvalidResult(f"expected keys {sorted(CHILD_KEYS)}, got {sorted(map(str, value))}")
-    status, plan, error = value["status"], value["plan"], value["error"]
-    if type(status) is not str or status not in SEARCH_STATUSES:
-        raise InvalidResult(f"unknown status {status!r:.60}")
-    for key in ("expanded", "evaluated"):
-        if type(value[key]) is not int or value[key] < 0:
-            raise InvalidResult(f"{key} must be a non-negative int")
-    if type(value["search_time"]) not in (int, float) or not value["search_time"] >= 0:
-        raise InvalidResult("search_time must be a non-negative number")
-    if type(error) is not str:
-        raise InvalidResult("error must be a string")
-    if plan is not None:
-        if type(plan) is not list or len(plan) > MAX_PLAN_STEPS:
-            raise InvalidResult(f"plan must be a list of at most {MAX_PLAN_STEPS} strings")
-        if any(type(a) is not str or len(a) > _MAX_ACTION_CHARS for a in plan):
-            raise InvalidResult("plan steps must be short strings")
-    if (status == "solved") != (plan is not None):
-        raise InvalidResult("a plan must come with status 'solved', and only then")
-    return value
 
 
 @dataclass
@@ -317,8 +113,8 @@ class PlanningTask:
     cooperative = False
     roles = ROLES
     problem = "planning"
-    #: Prompt templates ``ahd/prompts/planning_<name>.txt`` take precedence for this task.
-    prompt_prefix = "planning_"
+    #: Planning's own prompt templates (``ahd/planners/prompts/``) replace the shared ones.
+    prompt_dir = resources.files("ahd.planners").joinpath("prompts")
     #: Function name per role (the LLM proposer extracts and asks for these).
     entry_points = {ROLE: ENTRY}
 
@@ -490,8 +286,6 @@ class PlanningTask:
     def _record(self, prep: _Prepared, result: Any, max_expansions: int, time_limit: float
                 ) -> PlanningRecord:
         """Trusted side: check the child's answer, verify its plan, and classify the task."""
-        from ahd.evaluate import _clip, redact
-
         from .errors import InvalidPlan
         from .plan import simulate
 
@@ -500,11 +294,11 @@ class PlanningTask:
         base = {"sandbox_status": result.status, "cpu_time": float(result.cpu_time)}
 
         def failed(status: str, error: str, **kw: Any) -> PlanningRecord:
-            return PlanningRecord(name, status, None, wall, redact(_clip(error)),
+            return PlanningRecord(name, status, None, wall, clean_error(error),
                                   metrics=base, **kw)
 
         if result.status != "ok":
-            status = _SANDBOX_STATUS.get(result.status, "error")
+            status = record_status(result.status)
             error = result.error or result.status
             if status == "timeout":
                 error = (f"no answer within {time_limit + self.config.sandbox_grace:g} s: the "
@@ -571,38 +365,58 @@ class PlanningTask:
         return outcome
 
 
-# --------------------------------------------------------------------------- export
+    # --- proposers and results ------------------------------------------------------------
 
+    def offline_proposer(self) -> Any:
+        """Feature-based GP over the domain's feature catalogue (parses the training tasks)."""
+        from .offline_proposer import PlanningOfflineProposer
 
-def export_heuristic(source: str, out_dir: str | os.PathLike[str], domain: str,
-                     header: list[str]) -> Path:
-    """Write a winning heuristic as a standalone module (atomically); return its path.
+        return PlanningOfflineProposer(self.profile.catalogue)
 
-    The file is the candidate's source under a provenance comment; it defines ``h`` (and
-    maybe ``init``), so ``ahd plan DOMAIN PROBLEM --heuristic FILE`` and
-    :func:`ahd.planners.load_heuristic` take it as it is.
-    """
-    digest = hashlib.sha256(source.encode()).hexdigest()[:8]
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    lines = ["# " + "-" * 98, f"# Exported by ahd evolve on {stamp}."]
-    lines += [f"# {h}" for h in header]
-    lines += ["# Usage:", "#   ahd plan DOMAIN.pddl PROBLEM.pddl --heuristic THIS_FILE.py",
-              "#   ahd.planners.solve(domain, problem, heuristic='THIS_FILE.py')",
-              "# " + "-" * 98, ""]
-    text = "\n".join(lines) + "\n" + source.rstrip() + "\n"
-    compile(text, "heuristic.py", "exec")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"planning_{re.sub(r'[^A-Za-z0-9_-]+', '_', domain)}_{digest}.py"
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".export-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-    return path
+    def summarise(self, result: Any, store: Any, run_dir: Path) -> RunSummary:
+        """Held-out tasks solved by goal count and by the winner; the exported heuristic."""
+        n_val = len(self.files["validation"])
+        c = self.config
+
+        def solved(value: float | None) -> int | None:
+            return None if value is None or not math.isfinite(value) else n_val - int(value)
+
+        seed_solved = solved(result.seed_validation)
+        out = RunSummary(fields={
+            "domain": self.domain_name, "validation_tasks": n_val,
+            "limits": {"max_expansions": c.max_expansions, "time_limit": c.time_limit},
+            "seed_validation_solved": seed_solved,
+        })
+        out.lines.append(f"goal count (seed): training fitness {result.seed_train:.6g}, held-out "
+                         f"{'-' if seed_solved is None else seed_solved}/{n_val} solved")
+        if result.winner is None:
+            out.lines.append("no evolved heuristic was validated")
+            return out
+        w = result.winner
+        (cid,) = w.members[ROLE]
+        cand = store.get_candidate(cid)
+        won = solved(w.validation)
+        out.lines.append(
+            f"winner (candidate {cid}, round {w.round}, {cand.origin.strategy}): training "
+            f"fitness {w.fitness:.6g}, held-out {'-' if won is None else won}/{n_val} solved "
+            f"(validation fitness {w.validation:.6g})")
+        if seed_solved is not None and (won is None or won < seed_solved):
+            out.lines.append("note: the winner solves fewer held-out tasks than goal count")
+        header = [
+            f"Run: {run_dir}   Domain: {self.domain_name}   Candidate: {cid}   Round: {w.round}",
+            f"Held-out tasks solved: {won}/{n_val} (goal count {seed_solved}/{n_val}); limits "
+            f"{c.max_expansions} expansions, {c.time_limit:g} s per task",
+        ]
+        out.exported = export_heuristic(cand.source, Path(run_dir) / "generated",
+                                        self.domain_name, header)
+        out.fields.update(winner_id=cid, winner_round=w.round, winner_train=w.fitness,
+                          winner_validation=w.validation, winner_validation_solved=won)
+        return out
 
 
 __all__ = [
-    "ALLOWED_IMPORTS", "CHILD_SPEC", "ENTRY", "PlanningRecord", "PlanningTask",
-    "PlanningTaskConfig", "ROLE", "ROLES", "WARMUP_SPEC", "check_child_result",
-    "export_heuristic", "find_tasks", "fitness", "run_heuristic", "split_tasks", "warm_worker",
+    "ALLOWED_IMPORTS", "CHILD_KEYS", "CHILD_SPEC", "ENTRY", "MAX_PLAN_STEPS", "SEARCH_STATUSES",
+    "InvalidResult", "PlanningRecord", "PlanningTask", "PlanningTaskConfig", "ROLE", "ROLES",
+    "WARMUP_SPEC", "check_child_result", "export_heuristic", "find_tasks", "fitness",
+    "run_heuristic", "split_tasks", "spread", "warm_worker",
 ]

@@ -10,6 +10,7 @@ loads before it forks, so only evolved code pays for compilation.
 from __future__ import annotations
 
 import inspect
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ahd.candidate import Candidate, Origin
-from ahd.evolve.task import TeamOutcome
+from ahd.evolve.task import RunSummary, TeamOutcome
 
 from .engine import signatures, state
 from .engine.config import LNSConfig
@@ -86,9 +87,14 @@ class RoutingTask:
     """CVRP, TSP or OVRP operator pools evolved cooperatively (see module docstring)."""
 
     roles = ROLES
+    cooperative = True
+    #: Operators are called by their role names.
+    entry_points: dict[str, str] = {}
+    #: The shared prompt templates are written for routing operators.
+    prompt_dir = None
 
     def __init__(self, config: RoutingTaskConfig, pool: Any):
-        from ahd.evaluate import InstanceSpec
+        from .requests import InstanceSpec
 
         self.config = config
         self.problem = config.problem
@@ -130,6 +136,9 @@ class RoutingTask:
             "no other imports. Keep inner loops simple: numba compiles them to machine code."
         )
 
+    def parent_summary(self, parent: Any) -> str | None:
+        return None  # credit and uses say it
+
     # --- candidates -----------------------------------------------------------------------
 
     def seeds(self) -> dict[str, list[Candidate]]:
@@ -145,7 +154,7 @@ class RoutingTask:
         return out
 
     def check(self, source: str, roles: tuple[str, ...]) -> list[str]:
-        from ahd.evaluate import check_source
+        from .checks import check_source
 
         return check_source(source, {role: role for role in roles})
 
@@ -161,8 +170,8 @@ class RoutingTask:
 
     def smoke(self, candidates: list[Candidate]) -> list[str]:
         """Each candidate alone in its roles, seeds elsewhere, on a small instance."""
-        from ahd.evaluate import InstanceSpec
-        from ahd.team import TeamEvaluation, evaluate_teams
+        from .requests import InstanceSpec
+        from .team import TeamEvaluation, evaluate_teams
 
         config = LNSConfig(time_limit=self.config.time_cap,
                            iterations=self.config.smoke_iterations, seed=self.config.seed,
@@ -197,7 +206,7 @@ class RoutingTask:
 
     def evaluate(self, team: dict[str, list[Candidate]], split: str) -> TeamOutcome:
         """The team's LNS on every instance of ``split``, two sandbox children in parallel."""
-        from ahd.team import TeamEvaluation, evaluate_teams
+        from .team import TeamEvaluation, evaluate_teams
 
         instances = self._splits[split]
         pools = {role: [self._op(c, role) for c in team[role]] for role in ROLES}
@@ -227,6 +236,44 @@ class RoutingTask:
         return outcome
 
 
+    # --- proposers and results ------------------------------------------------------------
+
+    def offline_proposer(self) -> Any:
+        from ahd.proposers.offline import OfflineProposer
+
+        return OfflineProposer(self.seeds())
+
+    def summarise(self, result: Any, store: Any, run_dir: Path) -> RunSummary:
+        """Seed and winner objectives, the winner's paired gain, and the exported team."""
+        from ahd.evolve.run import verdict
+
+        from .export_team import export_team
+
+        seed_val = result.seed_validation
+        out = RunSummary(lines=[
+            f"seed team: training {result.seed_train:.6g}, validation "
+            f"{'-' if seed_val is None else f'{seed_val:.6g}'}"])
+        if result.winner is None:
+            out.lines.append("no evolved team was validated")
+            return out
+        w = result.winner
+        text, gain = verdict(result.seed_validation_objectives, w.validation_objectives)
+        out.fields.update(gain)
+        out.lines.append(f"winner (round {w.round}): training {w.fitness:.6g}, validation "
+                         f"{w.validation:.6g}{text}")
+        header = [
+            f"Run: {run_dir}   Problem: {self.problem}   Round: {w.round}",
+            f"Validation objective {w.validation:.6g} (seed team {seed_val}); "
+            f"training {w.fitness:.6g}",
+            f"Members: {json.dumps(w.members)}",
+        ]
+        out.exported = export_team(store, w.members, self.problem, Path(run_dir) / "generated",
+                                   header)
+        out.fields.update(winner_round=w.round, winner_train=w.fitness,
+                          winner_validation=w.validation, winner_members=w.members)
+        return out
+
+
 def _collect_usage(outcome: TeamOutcome, metrics: dict, labels: dict) -> None:
     stats = metrics.get("operator_stats", {})
     for role in ROLES:
@@ -249,7 +296,7 @@ def _collect_usage(outcome: TeamOutcome, metrics: dict, labels: dict) -> None:
 
 
 def _name(instance: Any) -> str:
-    from ahd.evaluate import InstanceSpec
+    from .requests import InstanceSpec
 
     if isinstance(instance, InstanceSpec):
         return instance.build().name

@@ -44,7 +44,7 @@ def test_new_store_is_wal_with_current_schema(tmp_path):
     with Store.in_run_dir(tmp_path / "run") as s:
         assert s.path == path and path.name == STORE_FILENAME
         assert s.schema_version == SCHEMA_VERSION
-        assert s._conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        assert s.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         assert s.integrity_check() == "ok"
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -190,7 +190,7 @@ def test_a_failing_batch_leaves_nothing(store):
 
 def test_a_failing_write_rolls_back_everything_in_it(store):
     cid, _ = store.add_candidate(cand(1))
-    with pytest.raises(RuntimeError), store._write() as conn:
+    with pytest.raises(RuntimeError), store.transaction() as conn:
         conn.execute(
             "INSERT INTO evaluations (candidate_id, instance, split, status, created) "
             "VALUES (?, 'x', 'train', 'ok', 'now')",

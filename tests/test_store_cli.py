@@ -167,7 +167,10 @@ def test_import_lines_cover_preamble_names_only():
     assert import_lines("def f(a):\n    return np.sum(a) + math.pi\n") == [
         "import math", "import numpy as np",
     ]
-    assert import_lines("@njit\ndef f(sol):\n    return compact(sol)\n") == [
+    from ahd.problems.plugin import CVRP
+
+    routing = CVRP.export_imports()
+    assert import_lines("@njit\ndef f(sol):\n    return compact(sol)\n", routing) == [
         "from ahd.problems.engine.state import compact", "from numba import njit",
     ]
     assert import_lines("import numpy as np\ndef f(a):\n    return np.sum(a)\n") == []

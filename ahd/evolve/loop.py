@@ -118,7 +118,7 @@ class Evolution:
         self._t0 = time.monotonic()
         #: Cooperative tasks score the whole population as one team (routing pools); the others
         #: score every candidate alone (a planning heuristic) and credit it by its own fitness.
-        self.cooperative = bool(getattr(task, "cooperative", True))
+        self.cooperative = bool(task.cooperative)
 
     # --- state ----------------------------------------------------------------------------
 

@@ -17,22 +17,21 @@ unattended evolution run needs, which lives here:
   re-run offline, answer for answer; litellm is not even imported.
 - **No secrets in errors.** The API key (and key-like environment values) are redacted from every
   message, and :class:`LLMError` never chains the provider's exception, whose text may hold them.
+
+This module holds the client itself; its parts live beside it: :mod:`ahd.llm.config`
+(:class:`LLMConfig`), :mod:`ahd.llm.results` (replies, errors, call records),
+:mod:`ahd.llm.messages` (request validation), :mod:`ahd.llm.provider` (litellm: lazy import,
+failure classification, prices) and :mod:`ahd.llm.redaction` (secrets out of messages). The
+names callers used to import from here still can be.
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import math
-import os
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from ahd.llm.cache import (
@@ -44,10 +43,11 @@ from ahd.llm.cache import (
     request_hash,
     request_key,
 )
-
-# litellm downloads a model price map at import time unless told to use its bundled copy; runs
-# are often offline (and must not stall on a network timeout), so the bundled map is the default.
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+from ahd.llm.config import LLMConfig
+from ahd.llm.messages import Messages, check_messages
+from ahd.llm.provider import HINTS, Failure, classify_failure, completion_cost, import_litellm
+from ahd.llm.redaction import known_secrets, redact
+from ahd.llm.results import CallRecord, LLMError, LLMReply, ReplayMiss, record_of
 
 __all__ = [
     "CallRecord",
@@ -55,322 +55,15 @@ __all__ = [
     "LLMConfig",
     "LLMError",
     "LLMReply",
+    "Messages",
     "ReplayMiss",
+    "redact",
 ]
 
 log = logging.getLogger(__name__)
 
-Messages = Sequence[dict[str, str]]
-
-_ROLES = frozenset({"system", "user", "assistant"})
 #: Longest provider error text kept in a message; provider errors can embed whole request bodies.
 _MAX_DETAIL = 600
-#: Environment variables whose values are redacted from error text (they hold credentials).
-_SECRET_ENV = re.compile(r"(API_KEY|_KEY|_TOKEN|_SECRET|PASSWORD)$", re.IGNORECASE)
-#: Secrets at least this long are redacted wherever they occur, shorter ones only as whole words.
-_LONG_SECRET = 8
-#: Key-shaped tokens (``sk-...``, ``gsk_...``), possibly partly masked by the provider.
-_KEY_LIKE = re.compile(r"\b(?:sk|pk|rk|gsk|xai|key)[-_][A-Za-z0-9_\-.*]{6,}")
-
-
-# -- configuration ----------------------------------------------------------------------------
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _check_number(name: str, value: object, low: float, high: float = math.inf) -> None:
-    if not _is_number(value) or not math.isfinite(value) or not low <= value <= high:
-        bound = f"between {low:g} and {high:g}" if math.isfinite(high) else f">= {low:g}"
-        raise ValueError(f"LLMConfig.{name} must be a finite number {bound}, got {value!r}")
-
-
-def _check_int(name: str, value: object, low: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f"LLMConfig.{name} must be an integer >= {low}, got {value!r}")
-
-
-@dataclass(frozen=True)
-class LLMConfig:
-    """How to reach a model and how hard to try.
-
-    Parameters
-    ----------
-    model
-        Any litellm model string: ``"gpt-4o-mini"``, ``"ollama/qwen2.5-coder"``,
-        ``"openai/NAME"`` (with ``api_base``) for any OpenAI-compatible server.
-    api_base
-        Endpoint URL (``http://`` or ``https://``); ``None`` uses the provider's default.
-    api_key
-        ``None`` lets litellm read the provider's usual environment variable. Never shown in
-        ``repr`` or error messages, never written to the cache.
-    temperature, max_tokens
-        Sampling settings; both are part of the cache key.
-    timeout
-        Seconds per HTTP request (each attempt).
-    max_retries
-        Retries after the first attempt, for retryable failures only (429, 5xx, timeouts,
-        connection errors).
-    backoff, backoff_cap
-        First wait in seconds, doubled after each retry, never above ``backoff_cap``. A
-        ``Retry-After`` from the server replaces the computed wait (also capped).
-    concurrency
-        Most requests in flight at once through one client, across all threads.
-    cache_dir
-        On-disk response cache (:mod:`ahd.llm.cache`); ``None`` disables it.
-    replay
-        Answer only from ``cache_dir``; a request not in the cache raises :class:`ReplayMiss`.
-        Nothing touches the network (litellm is not imported).
-    """
-
-    model: str
-    api_base: str | None = None
-    api_key: str | None = field(default=None, repr=False)
-    temperature: float = 0.8
-    max_tokens: int = 4096
-    timeout: float = 120.0
-    max_retries: int = 4
-    backoff: float = 1.0
-    backoff_cap: float = 30.0
-    concurrency: int = 4
-    cache_dir: Path | None = None
-    replay: bool = False
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.model, str) or not self.model.strip():
-            raise ValueError(f"LLMConfig.model must be a non-empty string, got {self.model!r}")
-        if self.api_base is not None and (
-            not isinstance(self.api_base, str)
-            or not self.api_base.startswith(("http://", "https://"))
-        ):
-            raise ValueError(
-                f"LLMConfig.api_base must be an http:// or https:// URL, got {self.api_base!r}"
-            )
-        if self.api_key is not None and (not isinstance(self.api_key, str) or not self.api_key):
-            raise ValueError("LLMConfig.api_key must be a non-empty string or None")
-        _check_number("temperature", self.temperature, 0.0, 2.0)
-        _check_int("max_tokens", self.max_tokens, 1)
-        _check_number("timeout", self.timeout, 0.0)
-        if self.timeout <= 0:
-            raise ValueError(f"LLMConfig.timeout must be positive, got {self.timeout!r}")
-        _check_int("max_retries", self.max_retries, 0)
-        _check_number("backoff", self.backoff, 0.0)
-        _check_number("backoff_cap", self.backoff_cap, self.backoff)
-        _check_int("concurrency", self.concurrency, 1)
-        if self.cache_dir is not None:
-            if not isinstance(self.cache_dir, (str, os.PathLike)):
-                raise ValueError(f"LLMConfig.cache_dir must be a path, got {self.cache_dir!r}")
-            object.__setattr__(self, "cache_dir", Path(self.cache_dir))
-        if not isinstance(self.replay, bool):
-            raise ValueError(f"LLMConfig.replay must be a bool, got {self.replay!r}")
-        if self.replay and self.cache_dir is None:
-            raise ValueError("LLMConfig.replay=True needs cache_dir: replay answers from the cache")
-
-
-# -- results and errors -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LLMReply:
-    """One answer.
-
-    ``tokens_in``/``tokens_out``/``cost_usd`` are what the provider reported for the original
-    call, also when the answer came from the cache (``cached=True``, ``attempts=0``).
-    ``latency_s`` is the wall time this call took (for a cached answer, the lookup).
-    ``request_hash`` is the cache key ``HASH#k``. ``finish_reason`` is the provider's
-    (``"length"`` means the reply was cut off at ``max_tokens``).
-    """
-
-    text: str
-    tokens_in: int
-    tokens_out: int
-    cost_usd: float
-    latency_s: float
-    cached: bool
-    model: str
-    attempts: int
-    request_hash: str
-    finish_reason: str = ""
-
-
-class LLMError(RuntimeError):
-    """A request that failed for good: not retryable, or retries exhausted.
-
-    The message says why and never contains the API key. ``attempts`` is the number of HTTP
-    attempts made; ``status_code`` the last HTTP status, when there was one; ``retryable``
-    whether the last failure was of a kind that might succeed later (so retries ran out).
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        attempts: int = 0,
-        status_code: int | None = None,
-        retryable: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.attempts = attempts
-        self.status_code = status_code
-        self.retryable = retryable
-
-
-class ReplayMiss(LLMError):
-    """``replay=True`` and the cache has no usable answer for this request."""
-
-
-@dataclass(frozen=True)
-class CallRecord:
-    """What one :meth:`LLMClient.complete` produced, for the store and budgets.
-
-    Cached answers carry the original ``tokens_*`` and ``cost_usd`` with ``cached=True``: the
-    money was spent once, when the answer was first made. Whether it counts again toward a
-    budget (it should not for a resumed run, it may for a comparison of methods) is the
-    caller's decision. Failures have ``status="error"``, zero tokens and cost, and the redacted
-    ``error`` message.
-    """
-
-    model: str
-    tokens_in: int
-    tokens_out: int
-    cost_usd: float
-    latency_s: float
-    cached: bool
-    status: str
-    error: str | None
-    request_hash: str
-
-    def store_fields(self) -> dict[str, Any]:
-        """Keyword arguments for :meth:`ahd.store.Store.record_llm_call`."""
-        return {
-            "model": self.model,
-            "prompt_tokens": self.tokens_in,
-            "completion_tokens": self.tokens_out,
-            "cost": self.cost_usd,
-            "latency": self.latency_s,
-            "cached": self.cached,
-            "status": self.status,
-            "error": self.error,
-            "request_hash": self.request_hash,
-        }
-
-
-def _record_of(outcome: LLMReply | LLMError, model: str, key: str, latency: float) -> CallRecord:
-    if isinstance(outcome, LLMReply):
-        return CallRecord(
-            outcome.model, outcome.tokens_in, outcome.tokens_out, outcome.cost_usd,
-            outcome.latency_s, outcome.cached, "ok", None, outcome.request_hash,
-        )
-    return CallRecord(model, 0, 0, 0.0, latency, False, "error", str(outcome), key)
-
-
-# -- litellm plumbing -------------------------------------------------------------------------
-
-
-def _litellm() -> Any:
-    """Import litellm on first use (it takes seconds) and keep it quiet."""
-    import litellm
-
-    # Otherwise every exception also prints "Give Feedback / Get Help" banners to stdout.
-    litellm.suppress_debug_info = True
-    return litellm
-
-
-@dataclass(frozen=True)
-class _Failure:
-    """One failed attempt, classified."""
-
-    kind: str
-    detail: str
-    status_code: int | None
-    retryable: bool
-    retry_after: float | None
-
-
-def _classify(exc: BaseException) -> _Failure:
-    """Sort a litellm exception into retryable or not, with a one-line reason."""
-    litellm = _litellm()
-    status = getattr(exc, "status_code", None)
-    status = status if isinstance(status, int) else None
-    fatal = (
-        litellm.AuthenticationError, litellm.BadRequestError, litellm.NotFoundError,
-        litellm.PermissionDeniedError, litellm.UnsupportedParamsError,
-    )
-    transient = (
-        litellm.RateLimitError, litellm.InternalServerError, litellm.ServiceUnavailableError,
-        litellm.APIConnectionError, litellm.Timeout,
-    )
-    if isinstance(exc, fatal):
-        retryable = False
-    elif isinstance(exc, transient):
-        retryable = True
-    else:
-        retryable = status is not None and (status >= 500 or status in (408, 429))
-    detail = " ".join(str(exc).split())
-    return _Failure(type(exc).__name__, detail, status, retryable, _retry_after(exc))
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    """Seconds the server asked us to wait (``Retry-After``/``retry-after-ms``), if it did."""
-    headers = getattr(exc, "litellm_response_headers", None)
-    if headers is None:
-        headers = getattr(getattr(exc, "response", None), "headers", None)
-    if headers is None:
-        return None
-    try:
-        millis = headers.get("retry-after-ms")
-        if millis is not None:
-            return max(0.0, float(millis) / 1000.0)
-        value = headers.get("retry-after")
-    except (AttributeError, TypeError, ValueError):
-        return None
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:  # an HTTP date
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
-_HINTS = {
-    "AuthenticationError": "check the API key (LLMConfig.api_key or the provider's env variable)",
-    "PermissionDeniedError": "the API key is not allowed to use this model",
-    "NotFoundError": "check the model name and api_base",
-}
-
-
-def _secrets(api_key: str | None) -> list[str]:
-    """Strings to redact: the configured key and credential-like environment values."""
-    found = {api_key} if api_key else set()
-    for name, value in os.environ.items():
-        if _SECRET_ENV.search(name) and len(value) >= _LONG_SECRET:
-            found.add(value)
-    return sorted(found, key=len, reverse=True)  # longest first: a key may contain another
-
-
-def redact(text: str, secrets: Sequence[str]) -> str:
-    """``text`` with every secret, and every key-shaped token, replaced by ``***``.
-
-    A short secret (a test key such as ``"test"``) is replaced only where it stands alone, so
-    that redaction does not shred every word containing it.
-    """
-    for secret in secrets:
-        if len(secret) >= _LONG_SECRET:
-            text = text.replace(secret, "***")
-        else:
-            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", "***", text)
-    return _KEY_LIKE.sub("***", text)
-
-
-# -- the client -------------------------------------------------------------------------------
 
 
 class LLMClient:
@@ -401,9 +94,9 @@ class LLMClient:
         self._slots = threading.BoundedSemaphore(config.concurrency)
         self._lock = threading.Lock()
         self._occurrences: dict[str, int] = {}
-        self._secrets = _secrets(config.api_key)
+        self._secrets = known_secrets(config.api_key)
         if not config.replay:
-            _litellm()  # import now (seconds), not inside the first request's latency
+            import_litellm()  # import now (seconds), not inside the first request's latency
 
     def __repr__(self) -> str:
         return f"LLMClient({self.config!r})"
@@ -440,7 +133,7 @@ class LLMClient:
         replay returns the same answer at the same position whatever the completion order.
         """
         for messages in requests:  # all valid before any cache key is reserved
-            _check_messages(messages)
+            check_messages(messages)
         prepared = [self._prepare(messages) for messages in requests]
         results: list[LLMReply | LLMError | None] = [None] * len(prepared)
         if not prepared:
@@ -458,7 +151,7 @@ class LLMClient:
 
     def _prepare(self, messages: Messages) -> tuple[dict[str, Any], str]:
         """Validate ``messages``, build the canonical request and reserve its cache key."""
-        _check_messages(messages)
+        check_messages(messages)
         cfg = self.config
         request = canonical_request(
             cfg.model, cfg.api_base, messages, cfg.temperature, cfg.max_tokens
@@ -481,7 +174,7 @@ class LLMClient:
             outcome = self._from_provider(request, key, start)
             self._remember(request, key, outcome)
         latency = time.monotonic() - start
-        return outcome, _record_of(outcome, self.config.model, key, latency)
+        return outcome, record_of(outcome, self.config.model, key, latency)
 
     def _from_cache(
         self, request: dict[str, Any], key: str, start: float
@@ -528,7 +221,7 @@ class LLMClient:
                 try:
                     response = self._send(request)
                 except Exception as exc:  # classified, never re-raised: its text may hold the key
-                    failure = _classify(exc)
+                    failure = classify_failure(exc)
                 else:
                     return self._reply(response, key, start, attempts)
             if not failure.retryable or attempts > cfg.max_retries:
@@ -555,7 +248,7 @@ class LLMClient:
             kwargs["api_base"] = cfg.api_base
         if cfg.api_key is not None:
             kwargs["api_key"] = cfg.api_key
-        return _litellm().completion(**kwargs)
+        return import_litellm().completion(**kwargs)
 
     def _reply(self, response: Any, key: str, start: float, attempts: int) -> LLMReply | LLMError:
         """Turn a litellm ``ModelResponse`` into an :class:`LLMReply`."""
@@ -571,7 +264,7 @@ class LLMClient:
             text=str(text),
             tokens_in=int(getattr(usage, "prompt_tokens", 0) or 0),
             tokens_out=int(getattr(usage, "completion_tokens", 0) or 0),
-            cost_usd=_cost(response),
+            cost_usd=completion_cost(response),
             latency_s=time.monotonic() - start,
             cached=False,
             model=str(getattr(response, "model", None) or self.config.model),
@@ -580,14 +273,14 @@ class LLMClient:
             finish_reason=str(getattr(choice, "finish_reason", None) or ""),
         )
 
-    def _error(self, failure: _Failure, attempts: int) -> LLMError:
+    def _error(self, failure: Failure, attempts: int) -> LLMError:
         detail = failure.detail
         if len(detail) > _MAX_DETAIL:
             detail = detail[:_MAX_DETAIL] + " ..."
         why = "gave up after" if failure.retryable else "not retried; failed after"
         message = f"{self.config.model}: {failure.kind} ({why} {attempts} attempt"
         message += f"{'s' if attempts != 1 else ''}): {detail}"
-        hint = _HINTS.get(failure.kind)
+        hint = HINTS.get(failure.kind)
         if hint:
             message += f" [{hint}]"
         return LLMError(
@@ -614,30 +307,3 @@ class LLMClient:
                 self._cache.put_failure(key, request, str(outcome))
         except OSError as exc:  # a full disk must not lose an answer that was paid for
             log.warning("could not write LLM cache entry %s: %s", key, exc)
-
-
-def _cost(response: Any) -> float:
-    """Provider cost in USD per litellm's price map; 0.0 for models it does not know."""
-    try:
-        cost = _litellm().completion_cost(completion_response=response)
-    except Exception:  # unknown model / custom endpoint: no price, which is not an error
-        return 0.0
-    try:
-        cost = float(cost or 0.0)
-    except (TypeError, ValueError):
-        return 0.0
-    return cost if math.isfinite(cost) and cost >= 0 else 0.0
-
-
-def _check_messages(messages: Messages) -> None:
-    """Raise ValueError unless ``messages`` is a non-empty list of role/content string dicts."""
-    if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence) or not messages:
-        raise ValueError("messages must be a non-empty list of {'role', 'content'} dicts")
-    for i, message in enumerate(messages):
-        if not isinstance(message, dict):
-            raise ValueError(f"messages[{i}] must be a dict, got {type(message).__name__}")
-        role, content = message.get("role"), message.get("content")
-        if role not in _ROLES:
-            raise ValueError(f"messages[{i}]['role'] must be one of {sorted(_ROLES)}, got {role!r}")
-        if not isinstance(content, str):
-            raise ValueError(f"messages[{i}]['content'] must be a string")

@@ -9,6 +9,7 @@ through :meth:`LLMProposer.fix`, up to the loop's retry bound.
 from __future__ import annotations
 
 from importlib import resources
+from importlib.resources.abc import Traversable
 from string import Template
 
 import numpy as np
@@ -19,15 +20,14 @@ from ahd.llm import LLMClient, LLMError, NoCodeError, extract_code
 from .base import Proposal, ProposalRequest
 
 
-def template(name: str, prefix: str = "") -> Template:
-    """The prompt template ``ahd/prompts/<prefix><name>.txt``, else ``<name>.txt``.
-
-    A task names its own ``prefix`` (``task.prompt_prefix``, e.g. ``"planning_"``) to replace
-    any of the shared templates with problem-specific wording.
-    """
-    prompts = resources.files("ahd").joinpath("prompts")
-    own = prompts.joinpath(f"{prefix}{name}.txt")
-    path = own if prefix and own.is_file() else prompts.joinpath(f"{name}.txt")
+def template(name: str, own: Traversable | None = None) -> Template:
+    """The prompt template ``<name>.txt`` from the task's own folder ``own``, else the shared
+    one in ``ahd/prompts/``: a task replaces any shared template with problem-specific wording
+    by shipping a file of the same name (``task.prompt_dir``)."""
+    if own is not None and own.joinpath(f"{name}.txt").is_file():
+        path = own.joinpath(f"{name}.txt")
+    else:
+        path = resources.files("ahd").joinpath("prompts").joinpath(f"{name}.txt")
     return Template(path.read_text("utf-8"))
 
 
@@ -44,12 +44,11 @@ class LLMProposer:
     # --- prompts --------------------------------------------------------------------------
 
     def _template(self, name: str) -> Template:
-        return template(name, getattr(self.task, "prompt_prefix", ""))
+        return template(name, self.task.prompt_dir)
 
     def _entry_names(self, req: ProposalRequest) -> list[str]:
         """Function names to ask for and extract: ``task.entry_points`` or the role names."""
-        entry = getattr(self.task, "entry_points", None) or {}
-        return [entry.get(role, role) for role in req.roles]
+        return [self.task.entry_points.get(role, role) for role in req.roles]
 
     def _entries(self, req: ProposalRequest) -> str:
         return "`, `".join(self._entry_names(req))
@@ -59,10 +58,9 @@ class LLMProposer:
             seeds = self.task.seeds()[req.roles[0]]
             return f"```python\n{seeds[0].source}```"
         blocks = []
-        summary = getattr(self.task, "parent_summary", None)
         for i, p in enumerate(req.parents, 1):
-            stats = (summary(p) if summary is not None
-                     else f"credit {p.credit:.3f}, used {p.uses:.0f} times")
+            stats = (self.task.parent_summary(p)
+                     or f"credit {p.credit:.3f}, used {p.uses:.0f} times")
             blocks.append(
                 f"Parent {i} ({stats}):\n"
                 f"```python\n{p.candidate.source.rstrip()}\n```"

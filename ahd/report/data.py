@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ahd.plugins import tasks
 from ahd.store import STORE_FILENAME, LineageNode, NotFoundError, Run, Store, StoreError
 
 from . import queries
@@ -36,7 +37,6 @@ from .model import (
 )
 from .runstate import probe, run_status
 
-ROUTING_PROBLEMS = ("cvrp", "tsp", "ovrp")
 STATE_FILE = "state.json"
 SUMMARY_FILE = "summary.json"
 
@@ -198,13 +198,12 @@ def collect_run(
             report = _collect(store, reader, run, run_dir, status, summary, state, top, notes)
         finally:
             reader.close()
-        if routes and report.team is not None and run.problem in ROUTING_PROBLEMS:
-            from .routes import team_routes
-
+        plugin = tasks().get(run.problem)
+        if routes and report.team is not None and plugin is not None and plugin.cooperative:
             if progress is not None:
                 progress(f"re-running the {report.team.label} on a validation instance in the "
-                         "sandbox to draw its routes (--no-routes skips this)...")
-            report.routes = team_routes(store, run, report.team, route_timeout)
+                         "sandbox to draw its solution (--no-routes skips this)...")
+            report.routes = plugin.team_picture(store, run, report.team, route_timeout)
     return report
 
 
@@ -226,7 +225,10 @@ def _collect(
         notes.append("offline run: no LLM calls were made, so there are no calls, tokens or "
                      "cost to show" if not run.config.get("model")
                      else "no LLM calls recorded yet")
-    routing = run.problem in ROUTING_PROBLEMS
+    plugin = tasks().get(run.problem)
+    # Candidates scored alone (not as one team) have a per-instance coverage worth a table.
+    # (a run of a problem whose plugin is not installed shows it too: the data is generic).
+    cooperative = plugin is not None and plugin.cooperative
     return RunReport(
         run_dir=run_dir, status=status, run_id=run.id, problem=run.problem,
         created=run.created, config=run.config, versions=run.versions,
@@ -239,8 +241,8 @@ def _collect(
         operators=operators, lineage=lineage,
         membership=queries.membership(reader, snapshots), llm_calls=calls,
         llm_totals=store.llm_totals(run.id), failures=queries.failures(reader, state),
-        routes=None, coverage=None if routing else queries.coverage(reader), notes=notes,
-        validation_gain=_gain(summary),
+        routes=None, coverage=None if cooperative else queries.coverage(reader), notes=notes,
+        validation_gain=_gain(summary), draws_solutions=cooperative,
     )
 
 

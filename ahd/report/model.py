@@ -205,6 +205,8 @@ class RunReport:
     notes: list[str] = field(default_factory=list)
     #: The winner's paired gain over the seed team on validation and its standard error (%).
     validation_gain: tuple[float, float] | None = None
+    #: Whether the problem's plugin draws a team's solution (routing draws routes).
+    draws_solutions: bool = True
 
     @property
     def leaderboard(self) -> list[Operator]:

@@ -177,8 +177,8 @@ def routes_section(report: RunReport) -> str:
     """The team's routes on the first validation instance, or why they are not drawn."""
     r = report.routes
     if r is None:
-        if report.problem not in ("cvrp", "tsp", "ovrp"):
-            return '<p class="note">not a routing run: no routes to draw</p>'
+        if not report.draws_solutions:
+            return '<p class="note">this problem draws no solutions</p>'
         if report.team is None:
             return '<p class="note">no team has been scored yet</p>'
         return '<p class="note">routes not computed (ahd report --no-routes)</p>'

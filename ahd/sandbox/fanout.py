@@ -1,7 +1,7 @@
 """Fan sandboxed evaluations out: over this machine's workers, or over a dask cluster.
 
 ``evaluate_many(requests)`` takes ``(func, args)`` pairs (``func`` any spec that
-:func:`ahd.sandbox.worker.normalize_spec` accepts) and returns one :class:`SandboxResult` each,
+:func:`ahd.sandbox.specs.normalize_spec` accepts) and returns one :class:`SandboxResult` each,
 in order.
 
 - ``backend="local"`` runs them on a :class:`SandboxPool` of ``n_jobs`` warm workers: the one
@@ -25,7 +25,7 @@ from typing import Any
 
 from ahd.sandbox.pool import SandboxPool
 from ahd.sandbox.records import SandboxLimits, SandboxResult
-from ahd.sandbox.worker import normalize_spec
+from ahd.sandbox.specs import normalize_spec
 
 _POOLS: dict[tuple, SandboxPool] = {}
 _POOLS_LOCK = threading.Lock()
@@ -52,7 +52,7 @@ def shared_pool(n_workers: int | None = None, **options: Any) -> SandboxPool:
     key = (n, _freeze(options))
     with _POOLS_LOCK:
         pool = _POOLS.get(key)
-        if pool is None or pool._closed:
+        if pool is None or pool.closed:
             pool = _POOLS[key] = SandboxPool(n, **options)
         return pool
 

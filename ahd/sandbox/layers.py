@@ -5,6 +5,9 @@ and must not import anything: the worker imports this module (and ``pyseccomp``)
 so the child only makes system calls.  The order in :func:`lock_down` matters: namespaces and
 mounts need capabilities, capabilities go before ``no_new_privs``, Landlock needs ``no_new_privs``,
 and seccomp comes last because it forbids some of the calls made before it.
+
+The seccomp layer lives in :mod:`ahd.sandbox.seccomp` (imported here, so the worker still
+imports it before forking); its public names can still be imported from this module.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ import resource
 import stat
 from dataclasses import dataclass, replace
 
-try:  # libseccomp through ctypes; absent or without libseccomp.so -> no seccomp layer
-    import pyseccomp as _seccomp
-except Exception:  # noqa: BLE001 - RuntimeError when libseccomp.so is missing
-    _seccomp = None
+from ahd.sandbox.seccomp import CLONE_THREAD as CLONE_THREAD
+from ahd.sandbox.seccomp import install_seccomp
+from ahd.sandbox.seccomp import prepare_seccomp as prepare_seccomp
+from ahd.sandbox.seccomp import seccomp_available as seccomp_available
 
 #: Every layer this module knows, in the order ``lock_down`` applies them.
 ALL_LAYERS = ("netns", "mountns", "rlimits", "caps", "no_new_privs", "landlock", "seccomp")
@@ -48,7 +51,6 @@ _SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(_MACHINE)
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
-CLONE_THREAD = 0x00010000
 _CAP_SYS_ADMIN = 1 << 21
 
 PR_SET_PDEATHSIG = 1
@@ -328,114 +330,6 @@ def default_readable_paths() -> tuple[str, ...]:
         if p and os.path.exists(p):
             seen.setdefault(os.path.realpath(p), None)
     return tuple(seen)
-
-
-# Denied with EPERM. fork/vfork do not exist on aarch64 (glibc uses clone there), which is why
-# unknown names are skipped. io_uring would bypass the socket rules; the rest are admin calls.
-_DENIED_SYSCALLS = (
-    "fork",
-    "vfork",
-    "execve",
-    "execveat",
-    "socket",
-    "socketpair",
-    "connect",
-    "bind",
-    "listen",
-    "accept",
-    "accept4",
-    "io_uring_setup",
-    "io_uring_enter",
-    "io_uring_register",
-    "ptrace",
-    "process_vm_readv",
-    "process_vm_writev",
-    "process_madvise",
-    "pidfd_open",
-    "pidfd_getfd",
-    "pidfd_send_signal",
-    "tkill",
-    "mount",
-    "umount2",
-    "pivot_root",
-    "chroot",
-    "setns",
-    "unshare",
-    "move_mount",
-    "open_tree",
-    "fsopen",
-    "fsmount",
-    "fspick",
-    "bpf",
-    "perf_event_open",
-    "userfaultfd",
-    "kexec_load",
-    "kexec_file_load",
-    "init_module",
-    "finit_module",
-    "delete_module",
-    "reboot",
-    "swapon",
-    "swapoff",
-    "keyctl",
-    "add_key",
-    "request_key",
-    "setrlimit",
-    "open_by_handle_at",
-    "name_to_handle_at",
-)
-
-
-def seccomp_available() -> bool:
-    return _seccomp is not None
-
-
-def _static_seccomp_filter():
-    sc = _seccomp
-    eperm = sc.ERRNO(errno.EPERM)
-    flt = sc.SyscallFilter(sc.ALLOW)
-    for name in _DENIED_SYSCALLS:
-        try:
-            flt.add_rule(eperm, name)
-        except Exception:  # noqa: BLE001 - syscall unknown on this architecture
-            continue
-    flt.add_rule(eperm, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))
-    flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
-    flt.add_rule(eperm, "prlimit64", sc.Arg(2, sc.NE, 0))  # reading limits stays allowed
-    return flt
-
-
-_prepared_filter = None
-
-
-def prepare_seccomp() -> None:
-    """Build the pid-independent part of the filter now, in the worker, before it forks.
-
-    Each child then adds only its own pid rules to its copy and loads it: about 1 ms instead of
-    about 6 ms when every child initialises libseccomp and builds the filter afresh.
-    """
-    global _prepared_filter
-    if _seccomp is not None:
-        _prepared_filter = _static_seccomp_filter()
-
-
-def install_seccomp() -> None:
-    """Deny new processes, exec, sockets and signals to other processes; allow threads.
-
-    ``clone`` is denied unless it carries ``CLONE_THREAD`` (Python and LLVM threads keep
-    working); ``clone3`` hides its flags in memory a filter cannot read, so it answers
-    ``ENOSYS`` and glibc falls back to ``clone``. Meant for a forked child: it uses (and
-    changes) this process's copy of the filter :func:`prepare_seccomp` built.
-    """
-    global _prepared_filter
-    if _seccomp is None:
-        raise OSError(errno.ENOSYS, "pyseccomp/libseccomp not available")
-    sc = _seccomp
-    flt, _prepared_filter = _prepared_filter or _static_seccomp_filter(), None
-    pid = os.getpid()
-    for name in ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"):
-        flt.add_rule(sc.ERRNO(errno.EPERM), name, sc.Arg(0, sc.NE, pid))  # only to itself
-    flt.load()
 
 
 # --- together ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ Example::
 Threads in this process only wait on the workers' sockets; every candidate runs in a child
 forked from a worker (see :mod:`ahd.sandbox.worker`). A worker that dies is started again and
 its request reported as ``"crashed"``.
+Each worker process is driven through a :class:`~ahd.sandbox.handle.WorkerHandle`.
 """
 
 from __future__ import annotations
@@ -16,33 +17,25 @@ import contextlib
 import itertools
 import os
 import queue
-import shutil
-import socket
-import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
+from ahd.sandbox.environment import WORKER_ENV, scrubbed_environ
+from ahd.sandbox.handle import WorkerHandle
 from ahd.sandbox.layers import ALL_LAYERS, default_readable_paths
+from ahd.sandbox.prewarm import PREWARM_LEVELS
 from ahd.sandbox.probe import active_layers
 from ahd.sandbox.records import SandboxLimits, SandboxResult, SandboxUnavailable
+from ahd.sandbox.request import run_inline
 from ahd.sandbox.safe_pickle import allow_list, plain_loads, safe_loads
-from ahd.sandbox.worker import (
-    PREWARM_LEVELS,
-    WORKER_ENV,
-    normalize_spec,
-    run_inline,
-    scrubbed_environ,
-)
+from ahd.sandbox.specs import normalize_spec
 
 #: Extra seconds the pool waits past a request's wall limit before it gives up on the worker.
 WORKER_GRACE_S = 30.0
-
-_WORKER_MAIN = "import sys; from ahd.sandbox.worker import main; sys.exit(main(sys.argv[1:]))"
 
 
 def decide_mode(
@@ -79,84 +72,6 @@ def decide_mode(
     return wanted & available, False
 
 
-class _Worker:
-    """One worker process and the socket to it."""
-
-    def __init__(self, config: dict, env: dict[str, str]):
-        self.config, self.env = config, env
-        self.proc: subprocess.Popen | None = None
-        self.conn: Connection | None = None
-        self.info: dict = {}
-
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc else None
-
-    def launch(self) -> None:
-        ours, theirs = socket.socketpair()
-        try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", _WORKER_MAIN, str(theirs.fileno())],
-                pass_fds=[theirs.fileno()],
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )  # Ctrl-C in the terminal is the pool's business
-        finally:
-            theirs.close()
-        self.conn = Connection(ours.detach())
-        self.conn.send(self.config)
-
-    def wait_ready(self, timeout: float) -> None:
-        assert self.conn is not None
-        if not self.conn.poll(timeout):
-            self.kill()
-            raise SandboxUnavailable(f"sandbox worker did not start within {timeout:g} s")
-        try:
-            kind, info = plain_loads(self.conn.recv_bytes())
-        except (EOFError, OSError) as exc:
-            code = self.proc.wait() if self.proc else None
-            self.kill()
-            raise SandboxUnavailable(f"sandbox worker exited during start ({code})") from exc
-        if kind != "ready":
-            self.kill()
-            raise RuntimeError(f"sandbox worker failed to start:\n{info}")
-        self.info = info
-
-    def start(self, timeout: float) -> None:
-        self.launch()
-        self.wait_ready(timeout)
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            with contextlib.suppress(OSError):
-                self.proc.kill()
-            with contextlib.suppress(Exception):
-                self.proc.wait(timeout=10)
-        if self.conn is not None:
-            with contextlib.suppress(OSError):
-                self.conn.close()
-        if self.info.get("base_dir"):
-            shutil.rmtree(self.info["base_dir"], ignore_errors=True)
-        self.proc, self.conn, self.info = None, None, {}
-
-    def stop(self, timeout: float = 2.0) -> None:
-        """Ask politely, then kill."""
-        if self.conn is not None and self.proc is not None:
-            with contextlib.suppress(OSError, ValueError):
-                self.conn.send_bytes(ForkingPickler.dumps(("exit",)))
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=timeout)
-        self.kill()
-
-    def death_note(self) -> str:
-        code = None
-        if self.proc is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                code = self.proc.wait(timeout=5)
-        return f"sandbox worker {self.pid} died (exit status {code})"
-
-
 class SandboxPool:
     """``n_workers`` warm workers; each request runs in a child forked from one of them.
 
@@ -178,7 +93,7 @@ class SandboxPool:
         in this process with no limits at all.
     scrub_env:
         More environment variable names or patterns to keep from the workers, on top of
-        :data:`ahd.sandbox.worker.SECRET_PATTERNS`.
+        :data:`ahd.sandbox.environment.SECRET_PATTERNS`.
     safe_globals:
         ``"module:qualname"`` classes a result may contain besides plain data and numpy.
     boundscheck:
@@ -197,7 +112,7 @@ class SandboxPool:
         to candidates (the parent never loads it) and every result is still verified.
     prewarm_numba:
         What each worker compiles before serving, so that children do not (see
-        :func:`ahd.sandbox.worker.prewarm_numba`): ``"operators"`` (default; common numpy
+        :func:`ahd.sandbox.prewarm.prewarm_numba`): ``"operators"`` (default; common numpy
         features of LNS operators, 10-20 s per worker start, saves seconds per candidate),
         ``"basic"`` (only a process's first jit, about 1.5 s) or ``"none"``.
     """
@@ -253,7 +168,7 @@ class SandboxPool:
             env["NUMBA_BOUNDSCHECK"] = "1"
         else:
             env.pop("NUMBA_BOUNDSCHECK", None)
-        self._workers = [_Worker(config, env) for _ in range(n_workers)]
+        self._workers = [WorkerHandle(config, env) for _ in range(n_workers)]
         self._local = False  # no worker process at all: run in this process
         try:
             for w in self._workers:
@@ -284,13 +199,18 @@ class SandboxPool:
             self.close()
             raise
         self._layers_tuple = tuple(sorted(self.active_layers))
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._idle: queue.Queue[WorkerHandle] = queue.Queue()
         for w in self._workers:
             self._idle.put(w)
         self._executor = ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="ahd-sandbox")
         self._lock = threading.Lock()
 
     # --- public API ---------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called: the pool takes no more requests."""
+        return self._closed
 
     @property
     def sandboxed(self) -> bool:
@@ -361,7 +281,7 @@ class SandboxPool:
         finally:
             self._idle.put(worker)
 
-    def _restart(self, worker: _Worker) -> None:
+    def _restart(self, worker: WorkerHandle) -> None:
         worker.kill()
         if self._closed:
             return
@@ -371,7 +291,9 @@ class SandboxPool:
         except Exception:  # noqa: BLE001 - the next request tries again
             worker.kill()
 
-    def _on_worker(self, worker: _Worker, message: bytes, limits: SandboxLimits) -> SandboxResult:
+    def _on_worker(
+        self, worker: WorkerHandle, message: bytes, limits: SandboxLimits
+    ) -> SandboxResult:
         if worker.conn is None:
             if self._closed:
                 return self._result("killed", error="SandboxPool closed")

@@ -1,4 +1,4 @@
-"""The planners an evaluation can run, each as a command line plus a reader of its output.
+"""The planner kinds an evaluation can run, and parsing a planner spec into a planner.
 
 A planner is named by a spec string, ``KIND:CONFIG``, optionally prefixed by a label
 (``LABEL=KIND:CONFIG``) that tables show instead of the spec:
@@ -21,399 +21,137 @@ A planner is named by a spec string, ``KIND:CONFIG``, optionally prefixed by a l
 
 Every planner runs in its own work folder (Fast Downward writes ``output.sas`` to its current
 folder, pyperplan its plan next to the problem), so parallel runs never share a file.
+
+Planner kinds
+-------------
+:data:`PLANNER_KINDS` maps each kind to its :class:`~.planner_base.Planner` subclass (one
+module each: :mod:`.ahd_planner`, :mod:`.fast_downward`, :mod:`.pyperplan_planner`,
+:mod:`.command_planner`). An installed package adds a kind through an entry point of the
+group ``ahd.planners``::
+
+    [project.entry-points."ahd.planners"]
+    mykind = "mypkg.planner:MyPlanner"
+
+``MyPlanner`` subclasses :class:`~.planner_base.Planner` and is constructed as
+``MyPlanner(label, spec, config)`` (``mykind:CONFIG`` gives ``config == "CONFIG"``); a planner
+that needs the folder relative paths are read from overrides
+:meth:`~.planner_base.Planner.from_spec`, as :class:`~.ahd_planner.AhdPlanner` does. Plugins
+are loaded when the first spec is parsed; one that fails to load is reported in one line on
+stderr and left out, and none can replace a built-in kind.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import json
 import os
 import re
-import shlex
 import sys
-from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Iterable
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 
-from .suite import Task
+from .ahd_planner import AHD_RESULT_TAG, AhdPlanner
+from .command_planner import CommandPlanner
+from .fast_downward import FD_CONFIGS, FastDownwardPlanner, fast_downward_paths
+from .planner_base import Invocation, Limits, Outcome, Planner, PlannerSpecError
+from .pyperplan_planner import PyperplanPlanner
 
 __all__ = [
     "AHD_RESULT_TAG",
     "FD_CONFIGS",
+    "KINDS",
+    "PLANNERS_GROUP",
+    "PLANNER_KINDS",
+    "AhdPlanner",
+    "CommandPlanner",
+    "FastDownwardPlanner",
     "Invocation",
     "Limits",
     "Outcome",
     "Planner",
     "PlannerSpecError",
+    "PyperplanPlanner",
     "fast_downward_paths",
+    "installed_planners",
+    "load_planner_plugins",
     "parse_planner",
+    "planner_kinds",
 ]
 
-#: The line prefix under which the ``ahd`` runner prints its result as JSON.
-AHD_RESULT_TAG = "AHD-RESULT "
+#: Entry-point group through which installed packages add planner kinds.
+PLANNERS_GROUP = "ahd.planners"
 
-#: Named Fast Downward configurations (search options); other names go to ``--alias``.
-FD_CONFIGS: dict[str, list[str]] = {
-    "gbfs-ff": ["--search", "eager_greedy([ff()])"],
-    "gbfs-add": ["--search", "eager_greedy([add()])"],
-    "gbfs-goalcount": ["--search", "eager_greedy([goalcount()])"],
-    "gbfs-blind": ["--search", "eager_greedy([blind()])"],
-    "lazy-ff": ["--search", "lazy_greedy([ff()])"],
+#: Planner kind -> its class: the built-in kinds. Code in the same process (a test, a
+#: script) may add its own kinds here; installed packages use entry points instead.
+PLANNER_KINDS: dict[str, type[Planner]] = {
+    "ahd": AhdPlanner,
+    "fd": FastDownwardPlanner,
+    "pyperplan": PyperplanPlanner,
+    "cmd": CommandPlanner,
 }
-
-
-class PlannerSpecError(ValueError):
-    """A planner spec that cannot be used; the message names the spec and the fix."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits of one run.
-
-    Attributes
-    ----------
-    time : float
-        Seconds of wall-clock time the planner may use.
-    memory_mb : float or None
-        Address-space limit (``RLIMIT_AS``) in MiB; None for none.
-    grace : float
-        Seconds past ``time`` before the process group is killed: time to write a plan and
-        exit. A plan that arrives within the grace still counts (scored as taking ``time``).
-    """
-
-    time: float
-    memory_mb: float | None = None
-    grace: float = 5.0
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """How to start one run: the command, where its plan will be, extra environment."""
-
-    argv: list[str]
-    plan_file: Path
-    env: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a planner's exit code and log say, before the plan is validated.
-
-    ``status`` is ``plan`` (a plan file to validate), ``unsolvable``, ``unsolved``,
-    ``timeout``, ``memory`` or ``error``.
-    """
-
-    status: str
-    plan_file: Path | None = None
-    expanded: int | None = None
-    error: str | None = None
-
-
-def _last_lines(text: str, n: int = 3) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return " | ".join(lines[-n:])[-500:]
-
-
-def _crash_outcome(returncode: int, log: str) -> Outcome:
-    """A run that ended without a readable result: a memory failure or a crash."""
-    if "MemoryError" in log or "std::bad_alloc" in log or "out of memory" in log.lower():
-        return Outcome("memory", error=_last_lines(log))
-    what = f"killed by signal {-returncode}" if returncode < 0 else f"exit code {returncode}"
-    return Outcome("error", error=f"{what}: {_last_lines(log)}")
-
-
-class Planner(ABC):
-    """One planner configuration of an evaluation.
-
-    Subclasses say how to start a run (:meth:`invocation`) and how to read its end
-    (:meth:`interpret`); limits, killing and validation are the runner's business.
-    """
-
-    kind = ""
-
-    def __init__(self, label: str, spec: str, config: str) -> None:
-        self.label = label
-        self.spec = spec
-        self.config = config
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.label!r})"
-
-    def unavailable(self) -> str | None:
-        """Why this planner cannot run on this machine, or None when it can."""
-        return None
-
-    def applies_to(self, task: Task) -> bool:
-        """Whether the planner has a configuration for ``task`` (see ``{domain}``)."""
-        return True
-
-    def fingerprint(self, task: Task) -> str:
-        """What identifies the run's setup; a stored result with another one is re-run."""
-        return self.spec
-
-    @abstractmethod
-    def invocation(self, task: Task, workdir: Path, limits: Limits,
-                   deadline: float) -> Invocation:
-        """The command for ``task``; ``deadline`` is the wall-clock (``time.time``) limit."""
-
-    @abstractmethod
-    def interpret(self, returncode: int, log: str, workdir: Path) -> Outcome:
-        """Read a finished run (not killed by the runner) from its exit code and log."""
-
-
-# ----------------------------------------------------------------------------------- ahd
-
-
-class AhdPlanner(Planner):
-    """Our GBFS through :mod:`ahd.planners.competition.run_ahd`, one process per task."""
-
-    kind = "ahd"
-
-    def __init__(self, label: str, spec: str, config: str, cwd: Path) -> None:
-        super().__init__(label, spec, config)
-        from ahd.planners.heuristics import HEURISTICS
-
-        self.builtin = config in HEURISTICS
-        if not self.builtin:
-            if not config.endswith(".py"):
-                raise PlannerSpecError(
-                    f"{spec}: use a built-in heuristic ({', '.join(HEURISTICS)}) "
-                    "or a .py file defining h(state, task)"
-                )
-            path = Path(config).expanduser()
-            self.path_template = str(path if path.is_absolute() else (cwd / path).resolve())
-            if "{domain}" not in self.path_template and not Path(self.path_template).is_file():
-                raise PlannerSpecError(f"{spec}: {self.path_template}: no such heuristic file")
-
-    def heuristic_for(self, task: Task) -> str:
-        """The built-in name or the heuristic file of ``task``'s domain."""
-        if self.builtin:
-            return self.config
-        return self.path_template.replace("{domain}", task.domain)
-
-    def applies_to(self, task: Task) -> bool:
-        return self.builtin or Path(self.heuristic_for(task)).is_file()
-
-    def fingerprint(self, task: Task) -> str:
-        if self.builtin:
-            return self.spec
-        digest = hashlib.sha256(Path(self.heuristic_for(task)).read_bytes()).hexdigest()
-        return f"{self.spec}#{digest[:16]}"
-
-    def invocation(self, task: Task, workdir: Path, limits: Limits,
-                   deadline: float) -> Invocation:
-        plan = workdir / "plan"
-        argv = [sys.executable, "-m", "ahd.planners.competition.run_ahd",
-                str(task.domain_file), str(task.problem_file), str(plan),
-                "--heuristic", self.heuristic_for(task), "--deadline", repr(deadline)]
-        if limits.memory_mb is not None:
-            argv += ["--memory-mb", repr(float(limits.memory_mb))]
-        return Invocation(argv, plan, {})
-
-    def interpret(self, returncode: int, log: str, workdir: Path) -> Outcome:
-        result = None
-        for line in reversed(log.splitlines()):
-            if line.startswith(AHD_RESULT_TAG):
-                result = json.loads(line[len(AHD_RESULT_TAG):])
-                break
-        if result is None:
-            return _crash_outcome(returncode, log)
-        status = result["status"]
-        expanded = result.get("expanded")
-        mapped = {"solved": "plan", "unsolvable": "unsolvable", "time_limit": "timeout",
-                  "memory_limit": "memory"}.get(status, "unsolved" if status != "error"
-                                                else "error")
-        plan = workdir / "plan" if mapped == "plan" else None
-        return Outcome(mapped, plan, expanded, result.get("error"))
-
-
-# ------------------------------------------------------------------------- Fast Downward
-
-
-def fast_downward_paths() -> tuple[Path, Path] | str:
-    """``(driver script, downward binary)`` of up-fast-downward, or why they are missing."""
-    spec = importlib.util.find_spec("up_fast_downward")
-    if spec is None or spec.origin is None:
-        return "the up-fast-downward package is not installed (pip install up-fast-downward)"
-    root = Path(spec.origin).parent / "downward"
-    driver = root / "fast-downward.py"
-    binary = root / "builds" / "release" / "bin" / "downward"
-    if not driver.is_file():
-        return f"up-fast-downward ships no driver at {driver}"
-    if not (binary.is_file() and os.access(binary, os.X_OK)):
-        return f"up-fast-downward ships no executable search binary at {binary}"
-    return driver, binary
-
-
-def _fd_aliases(driver: Path) -> set[str]:
-    """Alias and portfolio names the shipped driver knows (read from its source)."""
-    names: set[str] = set()
-    aliases = driver.parent / "driver" / "aliases.py"
-    if aliases.is_file():
-        names |= set(re.findall(r'ALIASES\["([^"]+)"\]', aliases.read_text()))
-    portfolios = driver.parent / "driver" / "portfolios"
-    if portfolios.is_dir():
-        names |= {p.stem.replace("_", "-") for p in portfolios.glob("*.py")}
-    return names
-
-
-_FD_EXPANDED = re.compile(r"Expanded (\d+) state")
-#: Fast Downward exit codes (driver/returncodes.py) -> outcome status.
-_FD_CODES = {10: "unsolvable", 11: "unsolvable", 12: "unsolved", 13: "unsolved",
-             20: "memory", 22: "memory", 24: "memory", 21: "timeout", 23: "timeout"}
-
-
-class FastDownwardPlanner(Planner):
-    """Fast Downward's driver; its own limits are set too, so a search process orphaned by
-    a killed driver still stops."""
-
-    kind = "fd"
-
-    def __init__(self, label: str, spec: str, config: str) -> None:
-        super().__init__(label, spec, config)
-        found = fast_downward_paths()
-        self._missing = found if isinstance(found, str) else None
-        if isinstance(found, str):
-            self.search: list[str] = []
-            return
-        self.driver = found[0]
-        if config in FD_CONFIGS:
-            self.search = FD_CONFIGS[config]
-        elif "(" in config:
-            self.search = ["--search", config]
-        elif config in _fd_aliases(self.driver):
-            self.search = []
-            self.alias = config
-        else:
-            known = sorted(set(FD_CONFIGS) | _fd_aliases(self.driver))
-            raise PlannerSpecError(
-                f"{spec}: unknown Fast Downward configuration; use a search string such as "
-                f"fd:eager_greedy([ff()]) or one of {', '.join(known)}"
-            )
-
-    def unavailable(self) -> str | None:
-        return self._missing
-
-    def invocation(self, task: Task, workdir: Path, limits: Limits,
-                   deadline: float) -> Invocation:
-        plan = workdir / "plan"
-        argv = [sys.executable, str(self.driver), "--plan-file", str(plan),
-                "--overall-time-limit", f"{max(1, int(limits.time))}s"]
-        if limits.memory_mb is not None:
-            argv += ["--overall-memory-limit", f"{int(limits.memory_mb)}M"]
-        if not self.search:
-            argv += ["--alias", self.alias]
-        argv += [str(task.domain_file), str(task.problem_file), *self.search]
-        return Invocation(argv, plan, {})
-
-    def interpret(self, returncode: int, log: str, workdir: Path) -> Outcome:
-        hits = _FD_EXPANDED.findall(log)
-        expanded = int(hits[-1]) if hits else None
-        plans = [p for p in workdir.glob("plan*") if p.name == "plan"
-                 or re.fullmatch(r"plan\.\d+", p.name)]
-        if returncode in (0, 1, 2, 3) and plans:
-            # anytime configurations write plan.1, plan.2, ...: the last is the best
-            best = max(plans, key=lambda p: int(p.suffix[1:]) if p.suffix else 0)
-            return Outcome("plan", best, expanded)
-        status = _FD_CODES.get(returncode)
-        if status is not None:
-            return Outcome(status, None, expanded)
-        return _crash_outcome(returncode, log)
-
-
-# ------------------------------------------------------------------------------- pyperplan
-
-
-_PYPERPLAN_HEURISTICS = ("hadd", "hff", "hmax", "hsa", "lmcut", "blind", "landmark")
-_PYPERPLAN_SEARCHES = ("astar", "wastar", "gbf", "bfs", "ehs", "ids", "sat")
-
-
-class PyperplanPlanner(Planner):
-    """pyperplan, run on a link to the problem inside the work folder (it writes
-    ``PROBLEM.soln`` next to the problem file it is given)."""
-
-    kind = "pyperplan"
-
-    def __init__(self, label: str, spec: str, config: str) -> None:
-        super().__init__(label, spec, config)
-        heuristic, _, search = config.partition(":")
-        self.heuristic, self.search = heuristic or "hff", search or "gbf"
-        if self.heuristic not in _PYPERPLAN_HEURISTICS:
-            raise PlannerSpecError(f"{spec}: pyperplan heuristics: {_PYPERPLAN_HEURISTICS}")
-        if self.search not in _PYPERPLAN_SEARCHES:
-            raise PlannerSpecError(f"{spec}: pyperplan searches: {_PYPERPLAN_SEARCHES}")
-
-    def unavailable(self) -> str | None:
-        if importlib.util.find_spec("pyperplan") is None:
-            return "the pyperplan package is not installed (pip install pyperplan)"
-        return None
-
-    def invocation(self, task: Task, workdir: Path, limits: Limits,
-                   deadline: float) -> Invocation:
-        link = workdir / "problem.pddl"
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(task.problem_file)
-        argv = [sys.executable, "-m", "pyperplan", "-H", self.heuristic, "-s", self.search,
-                str(task.domain_file), str(link)]
-        return Invocation(argv, workdir / "problem.pddl.soln", {})
-
-    def interpret(self, returncode: int, log: str, workdir: Path) -> Outcome:
-        m = re.findall(r"(\d+) Nodes expanded", log)
-        expanded = int(m[-1]) if m else None
-        plan = workdir / "problem.pddl.soln"
-        if returncode == 0 and plan.is_file():
-            return Outcome("plan", plan, expanded)
-        if returncode == 0 and "No solution could be found" in log:
-            return Outcome("unsolved", None, expanded)
-        if "SemanticError" in log:
-            return Outcome("error", None, expanded, "pyperplan cannot read the task (it has no "
-                           "negative preconditions, among others): " + _last_lines(log, 1))
-        return _crash_outcome(returncode, log)
-
-
-# ------------------------------------------------------------------------------------ cmd
-
-
-class CommandPlanner(Planner):
-    """An arbitrary program, for planners without a runner here (and for tests)."""
-
-    kind = "cmd"
-
-    def __init__(self, label: str, spec: str, config: str) -> None:
-        super().__init__(label, spec, config)
-        try:
-            self.words = shlex.split(config)
-        except ValueError as exc:
-            raise PlannerSpecError(f"{spec}: {exc}") from exc
-        if not self.words:
-            raise PlannerSpecError(f"{spec}: empty command")
-        if not any("{plan}" in w for w in self.words):
-            self.words += ["{domain}", "{problem}", "{plan}"]
-
-    def invocation(self, task: Task, workdir: Path, limits: Limits,
-                   deadline: float) -> Invocation:
-        plan = workdir / "plan"
-        values = {"domain": str(task.domain_file), "problem": str(task.problem_file),
-                  "plan": str(plan), "time": f"{limits.time:g}",
-                  "memory_mb": "" if limits.memory_mb is None else f"{limits.memory_mb:g}"}
-        argv = [w.format_map(values) if "{" in w else w for w in self.words]
-        return Invocation(argv, plan, {})
-
-    def interpret(self, returncode: int, log: str, workdir: Path) -> Outcome:
-        plan = workdir / "plan"
-        if returncode == 0 and plan.is_file():
-            return Outcome("plan", plan)
-        if returncode == 0:
-            return Outcome("unsolved")
-        return _crash_outcome(returncode, log)
-
-
-# --------------------------------------------------------------------------------- parsing
+#: The built-in kinds, in :data:`PLANNER_KINDS` order (kept for compatibility).
+KINDS = tuple(PLANNER_KINDS)
 
 _LABEL = re.compile(r"^([\w.+-]+)=(\w+:.*)$", re.S)
-KINDS = ("ahd", "fd", "pyperplan", "cmd")
+_KIND = re.compile(r"^\w+$")
+
+
+def load_planner_plugins(entry_points: Iterable[metadata.EntryPoint] | None = None
+                         ) -> dict[str, type[Planner]]:
+    """Planner classes registered through entry points, by kind.
+
+    Parameters
+    ----------
+    entry_points : iterable of importlib.metadata.EntryPoint, optional
+        The entry points to load (default: those of the group :data:`PLANNERS_GROUP` of the
+        installed packages).
+
+    Returns
+    -------
+    dict
+        Kind -> :class:`Planner` subclass. An entry point is left out, with a one-line
+        warning on stderr, when it names a built-in kind, its name is not letters, digits
+        and underscores, it repeats a kind already loaded, it fails to import, or it does
+        not name a :class:`Planner` subclass.
+    """
+    if entry_points is None:
+        entry_points = metadata.entry_points(group=PLANNERS_GROUP)
+    found: dict[str, type[Planner]] = {}
+    for ep in sorted(entry_points, key=lambda e: (e.name, e.value)):
+        problem = None
+        if ep.name in KINDS:
+            problem = "a built-in planner kind cannot be replaced"
+        elif not _KIND.match(ep.name):
+            problem = "a planner kind must be letters, digits and underscores"
+        elif ep.name in found:
+            problem = "another plugin already registered this kind"
+        else:
+            try:
+                value = ep.load()
+            except Exception as exc:  # a broken plugin must not take plan-eval down with it
+                problem = f"failed to load: {type(exc).__name__}: {exc}"
+            else:
+                if isinstance(value, type) and issubclass(value, Planner):
+                    found[ep.name] = value
+                    continue
+                problem = f"{value!r} is not a Planner subclass"
+        message = f"warning: {PLANNERS_GROUP} plugin {ep.name!r} ({ep.value}) skipped: {problem}"
+        print(" ".join(message.split()), file=sys.stderr)
+    return found
+
+
+@cache
+def installed_planners() -> dict[str, type[Planner]]:
+    """The planner kinds installed packages register (loaded once per process)."""
+    return load_planner_plugins()
+
+
+def planner_kinds() -> dict[str, type[Planner]]:
+    """Every kind a spec may name: :data:`PLANNER_KINDS`, then the installed plugins."""
+    kinds = dict(PLANNER_KINDS)
+    for kind, cls in installed_planners().items():
+        kinds.setdefault(kind, cls)
+    return kinds
 
 
 def parse_planner(text: str, cwd: str | os.PathLike[str] | None = None) -> Planner:
@@ -436,15 +174,11 @@ def parse_planner(text: str, cwd: str | os.PathLike[str] | None = None) -> Plann
     m = _LABEL.match(spec)
     label, body = (m.group(1), m.group(2)) if m else (spec, spec)
     kind, sep, config = body.partition(":")
+    kinds = planner_kinds()
     if not sep or not config:
-        raise PlannerSpecError(f"{text!r}: write KIND:CONFIG with KIND one of {', '.join(KINDS)}")
+        raise PlannerSpecError(f"{text!r}: write KIND:CONFIG with KIND one of {', '.join(kinds)}")
+    if kind not in kinds:
+        raise PlannerSpecError(f"{text!r}: unknown planner kind {kind!r}; registered kinds: "
+                               f"{', '.join(kinds)}")
     base = Path(cwd) if cwd is not None else Path.cwd()
-    if kind == "ahd":
-        return AhdPlanner(label, body, config, base)
-    if kind == "fd":
-        return FastDownwardPlanner(label, body, config)
-    if kind == "pyperplan":
-        return PyperplanPlanner(label, body, config)
-    if kind == "cmd":
-        return CommandPlanner(label, body, config)
-    raise PlannerSpecError(f"{text!r}: unknown planner kind {kind!r}; use {', '.join(KINDS)}")
+    return kinds[kind].from_spec(label, body, config, base)

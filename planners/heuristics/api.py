@@ -161,6 +161,12 @@ class HeuristicTask:
     _task: Any = field(default=None, repr=False)
     _objects_of: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
+    @property
+    def ground_task(self) -> Task:
+        """The ground STRIPS task this view was built from (for the planner's compiled
+        helpers, such as :func:`ahd.planners.features.relaxed_plan_length`)."""
+        return self._task
+
     def objects_of(self, type_name: str) -> tuple[str, ...]:
         """Objects of ``type_name`` or of any of its subtypes, sorted."""
         return self._objects_of.get(type_name.lower(), ())

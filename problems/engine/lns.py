@@ -335,6 +335,12 @@ def compile_pool(ops: list[Operator], role: str, errors: dict[str, str]) -> list
 _compiled_cache: dict = {}
 
 
+def compile_error(role: str, func: object) -> str | None:
+    """Why numba could not compile operator ``func`` of ``role`` in this process (it then ran
+    as plain Python), or ``None`` if it compiled or was never tried."""
+    return _compiled_cache.get((role, func), (None, None))[1]
+
+
 def _pusher(role: str):
     """An eagerly typed ``lst.append(f)`` for the role's function type.
 

@@ -8,9 +8,10 @@ import itertools
 import numpy as np
 import pytest
 
-from ahd.evaluate import _load_source, check_source
+from ahd.problems.child import load_source
 from ahd.problems.engine.config import LNSConfig
 from ahd.problems.engine.lns import run_lns
+from ahd.problems.evaluate import check_source
 from ahd.problems.generators import uniform_cvrp
 from ahd.problems.operators import DEFAULT_POOLS
 from ahd.problems.operators.standalone import standalone_source
@@ -313,7 +314,7 @@ def test_composed_destroy_compiles_in_nopython_mode():
     a = standalone_source("destroy", "random_removal")
     b = gp.perturb_constants(a, _rng(1), count=1)
     src = gp.compose(a, b, "destroy", _rng(0))
-    module, _ = _load_source(src)
+    module, _ = load_source(src)
     inst = uniform_cvrp(20, 5)
     result = run_lns(inst, LNSConfig(iterations=50, seed=1), destroy=[module.destroy],
                      repair=["greedy_repair"])

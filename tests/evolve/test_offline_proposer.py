@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ahd.candidate import Candidate
-from ahd.evaluate import check_source
+from ahd.problems.evaluate import check_source
 from ahd.problems.task import RoutingTask, RoutingTaskConfig
 from ahd.proposers.base import STRATEGIES, Parent, Proposal, ProposalRequest
 from ahd.proposers.offline import OfflineProposer

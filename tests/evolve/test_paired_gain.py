@@ -36,16 +36,28 @@ def test_local_search_switch_reaches_the_scored_lns():
 
 
 def test_cli_help_states_the_task_configs_defaults():
-    """The CLI leaves size and validation count to the task configs (importing them would
-    cost the CLI half a second of numba start-up), so its help text must name their values."""
+    """Task flags default to None so each problem's config keeps its own defaults; the help
+    text must still name those values, and stay true when a config default changes."""
     from typing import get_type_hints
 
     from ahd.commands.evolve_cli import evolve
     from ahd.planners.evolve_task import PlanningTaskConfig
 
     hints = get_type_hints(evolve, include_extras=True)
+
+    def help_of(flag):
+        return hints[flag].__metadata__[0].help
+
     routing = RoutingTaskConfig()
-    assert f"[default: {routing.size}]" in hints["size"].__metadata__[0].help
-    validation = hints["validation"].__metadata__[0].help
-    planning = PlanningTaskConfig.__dataclass_fields__["n_validation"].default
-    assert f"[default: {routing.n_validation}; planning: {planning} tasks]" in validation
+    planning = {f: PlanningTaskConfig.__dataclass_fields__[f].default
+                for f in ("n_validation", "max_expansions", "time_limit", "n_train")}
+    assert f"[default: {routing.size}]" in help_of("size")
+    assert f"[default: {routing.iterations}]" in help_of("iterations")
+    assert f"[default: {routing.n_train}]" in help_of("train")
+    assert routing.n_train == planning["n_train"]
+    assert (f"routing {routing.n_validation}, planning {planning['n_validation']} tasks"
+            in help_of("validation"))
+    assert f"[default: {routing.sandbox_wall:g}s]" in help_of("eval_timeout")
+    assert f"[default: {planning['max_expansions']}]" in help_of("expansions")
+    assert f"[default: {planning['time_limit']:g}s]" in help_of("task_time")
+    assert routing.local_search and "[default: on]" in help_of("local_search")

@@ -9,7 +9,6 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from ahd.commands.plan_cli import register
 from ahd.planners import (
     InvalidPlan,
     PlanningInputError,
@@ -22,6 +21,7 @@ from ahd.planners import (
     solve,
     write_plan,
 )
+from ahd.planners.cli import register
 
 BLOCKS_DOMAIN = """
 (define (domain blocksworld)

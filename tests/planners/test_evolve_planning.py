@@ -29,8 +29,8 @@ from ahd.planners.evolve_task import (
 )
 from ahd.planners.features import GOALCOUNT_SOURCE, analyse, parse_terms, render
 from ahd.planners.heuristics import heuristic_task
+from ahd.planners.offline_proposer import PlanningOfflineProposer
 from ahd.proposers.base import Parent, ProposalRequest
-from ahd.proposers.planning_offline import PlanningOfflineProposer
 from ahd.sandbox import SandboxPool, SandboxResult
 
 ROLES = ("heuristic",)
@@ -363,7 +363,7 @@ def test_evolve_planning_refuses_bad_options(tmp_path, suite):
                               str(suite / "ferry"), "--task-time", "soon"])
     assert bad.exit_code == 2
     bad = runner.invoke(app, ["evolve", "--domain", str(suite / "ferry")])
-    assert bad.exit_code == 2 and "--domain is for --problem planning" in bad.output
+    assert bad.exit_code == 2 and "--domain does not apply to --problem cvrp" in bad.output
 
 
 # --------------------------------------------------------------------------- LLM proposer

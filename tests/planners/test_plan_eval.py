@@ -17,7 +17,6 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from ahd.commands.plan_eval_cli import register
 from ahd.planners.competition import (
     Limits,
     PlannerSpecError,
@@ -35,12 +34,13 @@ from ahd.planners.competition import (
     reference_costs,
     score_runs,
 )
+from ahd.planners.competition.cli import register
 from ahd.planners.competition.planners_registry import fast_downward_paths
 from ahd.planners.domains import write_suite
 
 CLI_CODE = (
     "import typer\n"
-    "from ahd.commands.plan_eval_cli import register\n"
+    "from ahd.planners.competition.cli import register\n"
     "app = typer.Typer()\n"
     "@app.callback()\n"
     "def main() -> None:\n"
@@ -316,9 +316,9 @@ def test_fast_downward_and_pyperplan_runs(suite, tmp_path):
 
 def test_missing_fast_downward_is_reported_unavailable_and_retried(suite, tmp_path,
                                                                    monkeypatch):
-    from ahd.planners.competition import planners_registry
+    from ahd.planners.competition import fast_downward
 
-    monkeypatch.setattr(planners_registry, "fast_downward_paths", lambda: "not built here")
+    monkeypatch.setattr(fast_downward, "fast_downward_paths", lambda: "not built here")
     res = evaluate(suite, ["fd:lama-first"], Limits(time=5), out_dir=tmp_path, tasks=["p01"])
     assert {r.status for r in res.report.records} == {"unavailable"}
     assert "`fd:lama-first` is unavailable here: not built here" in res.report.markdown()

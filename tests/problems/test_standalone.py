@@ -1,8 +1,8 @@
 """Seed operators cut out as standalone sources behave exactly like the registered ones.
 
 Every registered operator's standalone text passes the static check; loaded the way a sandbox
-child loads candidate code (``ahd.evaluate._load_source``) and run through the real engine, it
-gives the same solution as the registered operator with the same seed. Compiling a standalone
+child loads candidate code (``ahd.problems.child.load_source``) and run through the real engine,
+it gives the same solution as the registered operator with the same seed. Compiling a standalone
 source takes 2-9 s per operator, so only a handful run by default; the rest are ``slow``.
 """
 
@@ -13,9 +13,10 @@ import ast
 import numpy as np
 import pytest
 
-from ahd.evaluate import _load_source, check_source
+from ahd.problems.child import load_source
 from ahd.problems.engine.config import LNSConfig
 from ahd.problems.engine.lns import run_lns
+from ahd.problems.evaluate import check_source
 from ahd.problems.generators import uniform_cvrp, uniform_tsp
 from ahd.problems.operators import DEFAULT_POOLS, REGISTRIES
 from ahd.problems.operators.standalone import seed_sources, standalone_source
@@ -84,7 +85,7 @@ def _standalone_func(role: str, name: str):
     so the engine compiles it once for all instances and configs)."""
     key = (role, name)
     if key not in _LOADED:
-        module, _ = _load_source(standalone_source(role, name))
+        module, _ = load_source(standalone_source(role, name))
         _LOADED[key] = getattr(module, role)
     return _LOADED[key]
 

@@ -223,7 +223,7 @@ def test_report_of_a_real_run_matches_the_store(tmp_path_factory, tmp_path):
         assert report.failures.kinds[kind] == n
 
     # Routes: the winner re-run on the first validation instance, verified and as stored.
-    from ahd.evaluate import InstanceSpec
+    from ahd.problems.evaluate import InstanceSpec
     from ahd.problems.verify import verify
 
     with_routes = collect_run(run_dir, routes=True)
@@ -334,7 +334,7 @@ def test_planning_run_coverage(tmp_path):
     assert [(c.instance, c.solved, c.total) for c in report.coverage] == [("p01", 1, 1),
                                                                            ("p02", 0, 1)]
     text = page_text(render_html(report))
-    assert "not a routing run" in text and "p02" in text
+    assert "this problem draws no solutions" in text and "p02" in text
 
 
 def test_png_files(tmp_path):

@@ -28,6 +28,7 @@ from ahd.sandbox import (
     decide_mode,
     evaluate_many,
     probe_layers,
+    shared_pool,
 )
 from ahd.sandbox.probe import PROBE_KEYS
 from ahd.sandbox.safe_pickle import UnsafePickleError, safe_loads
@@ -396,6 +397,22 @@ def test_evaluate_many_local(pool):
     results = evaluate_many(reqs, backend="local", pool=pool)
     assert [r.status for r in results] == ["ok", "error", "ok"]
     assert results[0].value == 120 and results[2].value == 4.0
+
+
+def test_shared_pool_is_started_again_once_closed():
+    options = {"limits": LIMITS, "prewarm_numba": "none"}
+    first = shared_pool(1, **options)
+    assert shared_pool(1, **options) is first and not first.closed
+    first.close()
+    assert first.closed
+    with pytest.raises(AttributeError):
+        first.closed = False  # read-only: only close() closes a pool
+    second = shared_pool(1, **options)
+    try:
+        assert second is not first and not second.closed
+        assert second.run("math:factorial", (5,)).value == 120
+    finally:
+        second.close()
 
 
 @pytest.mark.slow

@@ -1,0 +1,155 @@
+"""One evolution run for any registered problem: settings, store, sandbox, proposer, summary.
+
+``ahd evolve`` and scripts call :func:`run_evolution` with a :class:`RunPlan`; it knows no
+problem by name. The plugin (:class:`~ahd.plugins.TaskPlugin`) builds the task and says how the
+sandbox warms up; the task says how to describe and export what the run found. Settings are
+stored with the run, so ``--resume RUN_DIR`` rebuilds the same config from the store alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ahd.plugins import TaskPlugin, proposers
+from ahd.sandbox import SandboxPool
+from ahd.settings import to_settings
+from ahd.store import Store
+
+from .budget import Budget, StopRule
+from .loop import Evolution, EvolveConfig, EvolveResult, paired_gain
+from .task import RunSummary, Task
+
+SUMMARY_FILE = "summary.json"
+
+
+class RunError(ValueError):
+    """Input a user must fix (the message is one line)."""
+
+
+@dataclass
+class RunPlan:
+    """Everything a run needs, decided before any worker starts."""
+
+    plugin: TaskPlugin
+    task_config: Any
+    config: EvolveConfig
+    budget: Budget
+    run_dir: Path
+    jobs: int = 2
+    proposer: str = "offline"
+    #: Proposer options: ``model``, ``api_base``, ``replay``, ``concurrency``, ``cache_dir``.
+    llm: dict[str, Any] = field(default_factory=dict)
+    resuming: bool = False
+
+    def settings(self) -> dict[str, Any]:
+        """What the store keeps of this run (and :func:`plan_from_settings` reads back)."""
+        return {
+            "task": to_settings(self.task_config), "evolve": to_settings(self.config),
+            "budget": to_settings(self.budget), "model": self.llm.get("model"),
+            "api_base": self.llm.get("api_base"), "proposer": self.proposer,
+        }
+
+
+def verdict(seed: Mapping[str, float] | None, other: Mapping[str, float] | None
+            ) -> tuple[str, dict[str, float]]:
+    """The paired comparison of a winner with the seeds, as text and summary fields."""
+    paired = paired_gain(dict(seed or {}), dict(other or {}))
+    if paired is None:
+        return "", {}
+    gain, se, n = paired
+    sure = ("better beyond noise" if gain > 2 * se else "worse beyond noise"
+            if gain < -2 * se else "within noise: not a finding")
+    text = f" ({gain:+.2f}% vs seeds, standard error {se:.2f}% over {n} instances: {sure})"
+    return text, {"validation_gain_pct": gain, "validation_gain_se_pct": se}
+
+
+def make_proposer(plan: RunPlan, task: Task, store: Store) -> tuple[Any, Callable | None]:
+    """The proposer named by the plan, and a function reading LLM usage (or ``None``)."""
+    known = proposers()
+    if plan.proposer not in known:
+        raise RunError(f"unknown proposer {plan.proposer!r}; registered: "
+                       f"{', '.join(sorted(known))}")
+    options = {**plan.llm, "on_call": lambda rec: store.record_llm_call(**rec.store_fields())}
+    proposer = known[plan.proposer](task, options)
+    if plan.llm.get("model") is None:
+        return proposer, None
+    return proposer, lambda: store.llm_totals(store.run.id)
+
+
+def members_table(store: Store, result: EvolveResult, title: str) -> Any:
+    """A rich table of the winner's members with their training objective."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("role", "id", "strategy", "parents", "objective (train)"):
+        table.add_column(col)
+    if result.winner is not None:
+        for role, ids in result.winner.members.items():
+            for cid in ids:
+                cand = store.get_candidate(cid)
+                score = store.scores(cid).get("train")
+                value = None if score is None else score.mean_objective
+                table.add_row(role, str(cid), cand.origin.strategy or cand.origin.proposer,
+                              ",".join(map(str, cand.parents)) or "-",
+                              "-" if value is None else f"{value:.6g}")
+    return table
+
+
+def write_summary(run_dir: Path, fields: Mapping[str, Any]) -> Path:
+    """``summary.json``, written atomically (a reader never sees half a file)."""
+    path = run_dir / SUMMARY_FILE
+    tmp = run_dir / f".{SUMMARY_FILE}.tmp"
+    tmp.write_text(json.dumps(fields, indent=2))
+    os.replace(tmp, path)
+    return path
+
+
+def run_evolution(plan: RunPlan, echo: Callable[[str], None]) -> tuple[EvolveResult, RunSummary]:
+    """Run (or resume) the plan to its stop; store, summarise, export.
+
+    ``KeyboardInterrupt`` marks the run interrupted and propagates; ``ValueError`` from the
+    plugin's build (input the user must fix) propagates before the run is created.
+    """
+    plan.run_dir.mkdir(parents=True, exist_ok=True)
+    store = Store.in_run_dir(plan.run_dir)
+    try:
+        return _run(plan, store, echo)
+    finally:
+        store.close()
+
+
+def _run(plan: RunPlan, store: Store, echo: Callable[[str], None]
+         ) -> tuple[EvolveResult, RunSummary]:
+    if plan.resuming:
+        store.open_run()
+    echo(f"starting {plan.jobs} sandbox worker(s) (numba compiles on first use)...")
+    pool = SandboxPool(plan.jobs, **plan.plugin.sandbox_options(plan.task_config, plan.run_dir))
+    try:
+        task = plan.plugin.build(plan.task_config, pool)
+        if not plan.resuming:
+            store.create_run(task.problem, plan.settings(), seed=plan.config.seed,
+                             sandbox=sorted(pool.active_layers))
+        echo(f"sandbox layers: {', '.join(sorted(pool.active_layers)) or 'none'}")
+        proposer, usage = make_proposer(plan, task, store)
+        evolution = Evolution(task, proposer, store, plan.run_dir, plan.config,
+                              StopRule(plan.budget), echo, usage)
+        try:
+            result = evolution.run()
+        except KeyboardInterrupt:
+            store.set_run_status("interrupted")
+            raise
+        summary = task.summarise(result, store, plan.run_dir)
+    finally:
+        pool.close()
+    store.set_run_status("finished")
+    fields = {"seed_train": result.seed_train, "seed_validation": result.seed_validation,
+              "failures": result.failures, "stop": result.stop_reason, **summary.fields}
+    if summary.exported is not None:
+        fields["exported"] = str(summary.exported)
+    write_summary(plan.run_dir, fields)
+    return result, summary

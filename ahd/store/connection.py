@@ -1,0 +1,152 @@
+"""Opening a store file: the SQLite connection, schema checks and migration, transactions.
+
+:class:`StoreConnection` is the base of :class:`~ahd.store.Store`: it owns the connection and
+everything that is about the file rather than its tables, so the table modules (runs,
+candidates, evaluations, queries, LLM calls) only issue SQL through :attr:`conn` and
+:meth:`transaction`.
+
+Durability
+----------
+The database is in WAL mode and every batch of writes is one ``BEGIN IMMEDIATE`` transaction.
+``synchronous=NORMAL`` is enough for the guarantee we need, "a SIGKILL at any moment loses at
+most the evaluations in flight": in WAL mode a commit appends the transaction's pages and a
+commit marker to the ``-wal`` file with ``write()``; once ``write()`` returns, the data is in
+the operating system's page cache and survives the death of the *process*. What NORMAL skips is
+the ``fsync`` of the WAL at each commit, so only a power loss or kernel crash can undo the last
+few commits (never corrupt the file). FULL would add an fsync (milliseconds on many disks) per
+commit for protection against power loss that an evaluation run does not need. A transaction
+cut short by a kill has no commit marker and is ignored when the file is next opened.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .records import Run, SchemaVersionError, StoreError
+from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, statements
+
+STORE_FILENAME = "ahd.sqlite"
+
+
+def store_path(run_dir: str | Path) -> Path:
+    """Where the store of ``run_dir`` lives."""
+    return Path(run_dir) / STORE_FILENAME
+
+
+class StoreConnection:
+    """An open store file with the current schema; see :class:`~ahd.store.Store`.
+
+    Attributes
+    ----------
+    conn
+        The sqlite3 connection (autocommit mode: write through :meth:`transaction`).
+    run
+        The current run (see :meth:`~ahd.store.Store.open_run`), ``None`` until one is
+        created or opened.
+    """
+
+    def __init__(self, path: str | Path, readonly: bool = False, timeout: float = 30.0):
+        self.path = Path(path)
+        self.readonly = readonly
+        self.run: Run | None = None
+        if readonly and not self.path.is_file():
+            raise StoreError(f"{self.path}: no such store file")
+        if not self.path.parent.is_dir():
+            raise StoreError(f"{self.path.parent}: no such directory")
+        try:
+            if readonly:
+                uri = self.path.resolve().as_uri() + "?mode=ro"
+                self.conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+            else:
+                self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open store: {exc}") from exc
+        try:
+            self._setup()
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise StoreError(f"{self.path}: not a usable ahd store: {exc}") from exc
+        except StoreError:
+            self.conn.close()
+            raise
+
+    # -------------------------------------------------------------- connection and schema
+
+    def _setup(self) -> None:
+        conn = self.conn
+        conn.execute("PRAGMA foreign_keys = ON")
+        if not self.readonly:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(f"{self.path}: cannot switch to WAL mode (got {mode!r})")
+            # NORMAL is enough to survive a process kill in WAL mode; see the module docstring.
+            conn.execute("PRAGMA synchronous = NORMAL")
+        version = self.schema_version
+        self._check_version(version)
+        if version < SCHEMA_VERSION:
+            if self.readonly:
+                raise StoreError(
+                    f"{self.path}: schema version {version} is older than {SCHEMA_VERSION}; "
+                    f"open it once read-write (any ahd command that writes) to migrate it"
+                )
+            self._migrate()
+
+    @property
+    def schema_version(self) -> int:
+        """``PRAGMA user_version`` of the file: the schema version it was written with."""
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _check_version(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{self.path}: written by a newer ahd (schema version {version}; this ahd "
+                f"reads versions up to {SCHEMA_VERSION}); upgrade ahd to open it"
+            )
+        app_id = int(self.conn.execute("PRAGMA application_id").fetchone()[0])
+        if app_id not in (0, APPLICATION_ID):
+            raise StoreError(f"{self.path}: not an ahd store (application_id {app_id:#x})")
+        if version == 0:
+            tables = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if tables:
+                raise StoreError(f"{self.path}: a SQLite file without an ahd schema version")
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            version = self.schema_version  # re-read under the write lock: another process
+            self._check_version(version)  # may have migrated while we waited
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in statements(MIGRATIONS[target - 1]):
+                    self.conn.execute(statement)
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it is committed, or none of it."""
+        if self.readonly:
+            raise StoreError(f"{self.path}: store is open read-only")
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            if self.conn.in_transaction:  # SQLite may already have rolled back (disk full)
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the connection (committed data is already safe)."""
+        self.conn.close()
+
+    def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA integrity_check``: ``'ok'`` or the problems found, one a line."""
+        rows = self.conn.execute("PRAGMA integrity_check").fetchall()
+        return "\n".join(str(row[0]) for row in rows)
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        """Former name of :attr:`conn`, kept for code that still reads it."""
+        return self.conn

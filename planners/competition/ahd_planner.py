@@ -1,0 +1,97 @@
+"""The ``ahd:`` planner kind: our GBFS with a built-in or evolved heuristic, one process a task.
+
+Evaluating evolved heuristics against other planners is what ``ahd plan-eval`` is for, so
+this planner resolves heuristic files (``{domain}`` picks one per domain) and fingerprints
+them by content: a stored result of an older heuristic file is re-run. Each run is the
+:mod:`.run_ahd` script, which prints its result as JSON after :data:`AHD_RESULT_TAG`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from .planner_base import Invocation, Limits, Outcome, Planner, PlannerSpecError, crash_outcome
+from .suite import Task
+
+__all__ = ["AHD_RESULT_TAG", "AhdPlanner"]
+
+#: The line prefix under which the ``ahd`` runner prints its result as JSON.
+AHD_RESULT_TAG = "AHD-RESULT "
+
+
+class AhdPlanner(Planner):
+    """Our GBFS through :mod:`ahd.planners.competition.run_ahd`, one process per task.
+
+    ``config`` is a built-in heuristic name or a ``.py`` heuristic file, relative to ``cwd``
+    (default: the current folder); runs start in their own work folders, so the path is made
+    absolute here.
+    """
+
+    kind = "ahd"
+
+    def __init__(self, label: str, spec: str, config: str, cwd: Path | None = None) -> None:
+        super().__init__(label, spec, config)
+        from ahd.planners.heuristics import HEURISTICS
+
+        self.builtin = config in HEURISTICS
+        if not self.builtin:
+            if not config.endswith(".py"):
+                raise PlannerSpecError(
+                    f"{spec}: use a built-in heuristic ({', '.join(HEURISTICS)}) "
+                    "or a .py file defining h(state, task)"
+                )
+            path = Path(config).expanduser()
+            base = Path.cwd() if cwd is None else Path(cwd)
+            self.path_template = str(path if path.is_absolute() else (base / path).resolve())
+            if "{domain}" not in self.path_template and not Path(self.path_template).is_file():
+                raise PlannerSpecError(f"{spec}: {self.path_template}: no such heuristic file")
+
+    @classmethod
+    def from_spec(cls, label: str, spec: str, config: str, cwd: Path) -> AhdPlanner:
+        """Heuristic file paths in the spec are relative to ``cwd``."""
+        return cls(label, spec, config, cwd)
+
+    def heuristic_for(self, task: Task) -> str:
+        """The built-in name or the heuristic file of ``task``'s domain."""
+        if self.builtin:
+            return self.config
+        return self.path_template.replace("{domain}", task.domain)
+
+    def applies_to(self, task: Task) -> bool:
+        return self.builtin or Path(self.heuristic_for(task)).is_file()
+
+    def fingerprint(self, task: Task) -> str:
+        if self.builtin:
+            return self.spec
+        digest = hashlib.sha256(Path(self.heuristic_for(task)).read_bytes()).hexdigest()
+        return f"{self.spec}#{digest[:16]}"
+
+    def invocation(self, task: Task, workdir: Path, limits: Limits,
+                   deadline: float) -> Invocation:
+        plan = workdir / "plan"
+        argv = [sys.executable, "-m", "ahd.planners.competition.run_ahd",
+                str(task.domain_file), str(task.problem_file), str(plan),
+                "--heuristic", self.heuristic_for(task), "--deadline", repr(deadline)]
+        if limits.memory_mb is not None:
+            argv += ["--memory-mb", repr(float(limits.memory_mb))]
+        return Invocation(argv, plan, {})
+
+    def interpret(self, returncode: int, log: str, workdir: Path) -> Outcome:
+        result = None
+        for line in reversed(log.splitlines()):
+            if line.startswith(AHD_RESULT_TAG):
+                result = json.loads(line[len(AHD_RESULT_TAG):])
+                break
+        if result is None:
+            return crash_outcome(returncode, log)
+        status = result["status"]
+        expanded = result.get("expanded")
+        mapped = {"solved": "plan", "unsolvable": "unsolvable", "time_limit": "timeout",
+                  "memory_limit": "memory"}.get(status, "unsolved" if status != "error"
+                                                else "error")
+        plan = workdir / "plan" if mapped == "plan" else None
+        return Outcome(mapped, plan, expanded, result.get("error"))
+

@@ -1,0 +1,116 @@
+"""Which tasks a planning evolution scores, and how: config, alternate splits, fitness.
+
+See :mod:`ahd.planners.evolve_task` for the whole story; this module holds what is decided
+before any search runs, so the plugin can validate a run's settings without a sandbox.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class PlanningTaskConfig:
+    """Which tasks, and the limits of every scored search.
+
+    Parameters
+    ----------
+    domain_dir : Path
+        A folder with ``domain.pddl`` and ``training/**/*.pddl`` (IPC 2023 learning track).
+    n_train, n_validation : int
+        Tasks kept from each half of the alternate split, evenly spread (0 = all).
+    max_expansions : int
+        Expansion limit per task (decides fitness; independent of machine load).
+    time_limit : float
+        Search seconds per task (``init`` included), to stop heuristics too slow to be useful.
+    smoke_expansions, smoke_time : int, float
+        Limits of the admission run on the smallest training task.
+    memory_mb : float
+        Resident-memory limit of one search.
+    sandbox_grace : float
+        Seconds beyond ``time_limit`` before the sandbox kills a child whose heuristic never
+        returns (the search checks its clock only between heuristic calls).
+    """
+
+    domain_dir: Path
+    n_train: int = 16
+    n_validation: int = 32
+    max_expansions: int = 20_000
+    time_limit: float = 2.0
+    smoke_expansions: int = 2_000
+    smoke_time: float = 2.0
+    memory_mb: float = 1024.0
+    sandbox_grace: float = 5.0
+
+    def __post_init__(self) -> None:
+        self.domain_dir = Path(self.domain_dir)
+        for name in ("n_train", "n_validation"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0 (0 keeps every task)")
+        for name in ("max_expansions", "smoke_expansions"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        for name in ("time_limit", "smoke_time", "memory_mb", "sandbox_grace"):
+            value = getattr(self, name)
+            if not (value > 0 and math.isfinite(value)):
+                raise ValueError(f"{name} must be positive seconds/MiB, got {value}")
+
+
+# --------------------------------------------------------------------------- tasks and splits
+
+
+def _natural(path: Path) -> list[Any]:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.as_posix())]
+
+
+def find_tasks(domain_dir: str | os.PathLike[str]) -> tuple[Path, list[Path]]:
+    """``(domain.pddl, training task files in natural name order)`` of a learning-track folder.
+
+    Raises
+    ------
+    ValueError
+        No ``domain.pddl``, or fewer than two training tasks (one for each split).
+    """
+    root = Path(domain_dir)
+    domain = root / "domain.pddl"
+    if not domain.is_file():
+        raise ValueError(f"{root}: no domain.pddl (expected the IPC 2023 learning-track layout: "
+                         "domain.pddl, training/easy/p01.pddl ...)")
+    files = sorted((p for p in (root / "training").rglob("*.pddl") if p.is_file()),
+                   key=lambda p: _natural(p.relative_to(root)))
+    if len(files) < 2:
+        raise ValueError(f"{root / 'training'}: need at least two task files (.pddl), "
+                         f"found {len(files)}")
+    return domain, files
+
+
+def spread(items: list[Any], n: int) -> list[Any]:
+    """``n`` items evenly spread over ``items`` (first and last included); all if ``n`` is 0."""
+    if n <= 0 or n >= len(items):
+        return list(items)
+    picks = sorted({int(round(x)) for x in np.linspace(0, len(items) - 1, n)})
+    return [items[i] for i in picks]
+
+
+def split_tasks(files: list[Path], n_train: int, n_validation: int) -> dict[str, list[Path]]:
+    """Alternate split (even positions train, odd validate), then :func:`spread` each half."""
+    return {"train": spread(files[0::2], n_train), "validation": spread(files[1::2],
+                                                                        n_validation)}
+
+
+def fitness(expansions_of_solved: list[int], n_tasks: int, max_expansions: int) -> float:
+    """The fitness of the module docstring (lower is better)."""
+    unsolved = n_tasks - len(expansions_of_solved)
+    if expansions_of_solved:
+        mean = float(np.mean(np.log1p(np.asarray(expansions_of_solved, dtype=float))))
+    else:
+        mean = math.log1p(max_expansions)
+    return unsolved + mean / 100.0
+
