@@ -153,7 +153,7 @@ def evolve(
     if plan.resuming:
         _echo(f"resuming {run_dir}")
     try:
-        result, summary = run_evolution(plan, _echo)
+        outcome = run_evolution(plan, _echo)
     except KeyboardInterrupt:
         _echo(f"interrupted; resume with: ahd evolve --resume {run_dir}")
         raise typer.Exit(130) from None
@@ -161,20 +161,12 @@ def evolve(
         _fail(str(exc))
     from rich.console import Console
 
-    from ..evolve.run import members_table
-
-    Console().print(members_table(store_for(run_dir), result, f"winner ({plugin.name})"))
-    typer.echo(f"stopped: {result.stop_reason}")
-    for line in summary.lines:
+    Console().print(outcome.table)
+    typer.echo(f"stopped: {outcome.result.stop_reason}")
+    for line in outcome.summary.lines:
         typer.echo(line)
-    if summary.exported is not None:
-        typer.echo(f"exported winner: {summary.exported}")
-
-
-def store_for(run_dir: Path) -> Any:
-    from ..store import Store
-
-    return Store.in_run_dir(run_dir, readonly=True)
+    if outcome.summary.exported is not None:
+        typer.echo(f"exported winner: {outcome.summary.exported}")
 
 
 def _task_values(plugin: TaskPlugin, flags: dict, set_: list[str] | None) -> dict[str, Any]:

@@ -17,72 +17,22 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ahd.candidate import Candidate
-from ahd.proposers.base import STRATEGIES, Parent, Proposal, ProposalRequest, Proposer
+from ahd.proposers.base import Parent, Proposal, ProposalRequest, Proposer
 from ahd.store import Evaluation, Store
 
 from .budget import Spent, StopRule
 from .credit import credits, synergy
+from .records import EvolveConfig, EvolveResult, Snapshot, paired_gain
 from .task import Task, TeamOutcome
 
 STATE_FILE = "state.json"
-
-
-@dataclass(frozen=True)
-class EvolveConfig:
-    """Shape of the search. ``weights`` are the strategy probabilities (normalised)."""
-
-    pool_size: int = 6
-    elite: int = 2
-    offspring: int = 4
-    fix_retries: int = 2
-    validate_top: int = 2
-    seed: int = 0
-    weights: tuple[tuple[str, float], ...] = (
-        ("mutate_params", 0.35), ("mutate_logic", 0.15), ("crossover", 0.25), ("joint", 0.1),
-        ("init", 0.15),
-    )
-
-    def __post_init__(self) -> None:
-        if self.pool_size < 1 or self.offspring < 1 or self.validate_top < 1:
-            raise ValueError("pool_size, offspring and validate_top must be at least 1")
-        if not 0 <= self.elite <= self.pool_size:
-            raise ValueError("elite must be between 0 and pool_size")
-        if self.fix_retries < 0:
-            raise ValueError("fix_retries must be >= 0")
-        for name, w in self.weights:
-            if name not in STRATEGIES or w < 0:
-                raise ValueError(f"bad strategy weight {name}={w}")
-        if sum(w for _, w in self.weights) <= 0:
-            raise ValueError("strategy weights must not all be zero")
-
-
-@dataclass
-class Snapshot:
-    round: int
-    members: dict[str, list[int]]
-    fitness: float
-    validation: float | None = None
-    #: Per-instance validation objectives, for the paired comparison with the seed team.
-    validation_objectives: dict[str, float] | None = None
-
-
-@dataclass
-class EvolveResult:
-    seed_train: float
-    seed_validation: float | None
-    winner: Snapshot | None
-    snapshots: list[Snapshot]
-    stop_reason: str
-    spent: Spent
-    failures: dict[str, int] = field(default_factory=dict)
-    seed_validation_objectives: dict[str, float] | None = None
 
 
 class Evolution:
@@ -249,11 +199,12 @@ class Evolution:
             self.credit.update(credits(outcome.usage, ids))
             for cid in ids:
                 self.uses[cid] = float(sum(u for u, _ in outcome.usage.get(cid, ())))
-        if "destroy" in self.population and "repair" in self.population:
+        roles = self.task.roles
+        if len(roles) >= 2:  # pairs of the first two roles (destroy x repair in routing)
             self.synergy = synergy(
                 outcome.pairs, outcome.usage,
-                [c.id for c in self.population["destroy"]],
-                [c.id for c in self.population["repair"]],
+                [c.id for c in self.population[roles[0]]],
+                [c.id for c in self.population[roles[1]]],
             )
 
     # --- one round ------------------------------------------------------------------------
@@ -451,30 +402,12 @@ class Evolution:
         return out
 
 
-def paired_gain(
-    seed: dict[str, float] | None, other: dict[str, float] | None
-) -> tuple[float, float, int] | None:
-    """Mean relative gain over the seed team in percent, its standard error, and the count.
-
-    Per-instance differences cancel how hard each instance is, so what remains is the LNS's
-    run-to-run noise; its standard error says whether a gain of a tenth of a percent is a
-    finding or a lucky draw (on 32 CVRP50 instances it is about 0.1%). Positive = better than
-    the seeds. ``None`` when fewer than two instances are shared.
-    """
-    if not seed or not other:
-        return None
-    common = sorted(set(seed) & set(other))
-    if len(common) < 2:
-        return None
-    s = np.array([seed[k] for k in common])
-    o = np.array([other[k] for k in common])
-    gains = 100.0 * (s - o) / np.abs(s)
-    return float(gains.mean()), float(gains.std(ddof=1) / math.sqrt(len(gains))), len(common)
-
-
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, (np.integer,)):
         return int(obj)
     if isinstance(obj, (np.floating,)):
         return float(obj)
     raise TypeError(type(obj).__name__)
+
+
+__all__ = ["STATE_FILE", "EvolveConfig", "EvolveResult", "Evolution", "Snapshot", "paired_gain"]

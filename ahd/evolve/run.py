@@ -109,47 +109,54 @@ def write_summary(run_dir: Path, fields: Mapping[str, Any]) -> Path:
     return path
 
 
-def run_evolution(plan: RunPlan, echo: Callable[[str], None]) -> tuple[EvolveResult, RunSummary]:
+@dataclass
+class RunOutcome:
+    """A finished run: the loop's result, the task's summary, and the winner's members table."""
+
+    result: EvolveResult
+    summary: RunSummary
+    table: Any
+
+
+def run_evolution(plan: RunPlan, echo: Callable[[str], None]) -> RunOutcome:
     """Run (or resume) the plan to its stop; store, summarise, export.
 
-    ``KeyboardInterrupt`` marks the run interrupted and propagates; ``ValueError`` from the
-    plugin's build (input the user must fix) propagates before the run is created.
+    The task is built (and its input checked) before the store is opened, so input the user
+    must fix (``ValueError`` from the plugin's build) leaves no store behind. A
+    ``KeyboardInterrupt`` marks the run interrupted and propagates.
     """
     plan.run_dir.mkdir(parents=True, exist_ok=True)
-    store = Store.in_run_dir(plan.run_dir)
-    try:
-        return _run(plan, store, echo)
-    finally:
-        store.close()
-
-
-def _run(plan: RunPlan, store: Store, echo: Callable[[str], None]
-         ) -> tuple[EvolveResult, RunSummary]:
-    if plan.resuming:
-        store.open_run()
     echo(f"starting {plan.jobs} sandbox worker(s) (numba compiles on first use)...")
     pool = SandboxPool(plan.jobs, **plan.plugin.sandbox_options(plan.task_config, plan.run_dir))
     try:
         task = plan.plugin.build(plan.task_config, pool)
-        if not plan.resuming:
-            store.create_run(task.problem, plan.settings(), seed=plan.config.seed,
-                             sandbox=sorted(pool.active_layers))
         echo(f"sandbox layers: {', '.join(sorted(pool.active_layers)) or 'none'}")
-        proposer, usage = make_proposer(plan, task, store)
-        evolution = Evolution(task, proposer, store, plan.run_dir, plan.config,
-                              StopRule(plan.budget), echo, usage)
-        try:
-            result = evolution.run()
-        except KeyboardInterrupt:
-            store.set_run_status("interrupted")
-            raise
-        summary = task.summarise(result, store, plan.run_dir)
+        with Store.in_run_dir(plan.run_dir) as store:
+            return _run(plan, task, pool, store, echo)
     finally:
         pool.close()
+
+
+def _run(plan: RunPlan, task: Task, pool: SandboxPool, store: Store,
+         echo: Callable[[str], None]) -> RunOutcome:
+    if plan.resuming:
+        store.open_run()
+    else:
+        store.create_run(task.problem, plan.settings(), seed=plan.config.seed,
+                         sandbox=sorted(pool.active_layers))
+    proposer, usage = make_proposer(plan, task, store)
+    evolution = Evolution(task, proposer, store, plan.run_dir, plan.config,
+                          StopRule(plan.budget), echo, usage)
+    try:
+        result = evolution.run()
+    except KeyboardInterrupt:
+        store.set_run_status("interrupted")
+        raise
+    summary = task.summarise(result, store, plan.run_dir)
     store.set_run_status("finished")
     fields = {"seed_train": result.seed_train, "seed_validation": result.seed_validation,
               "failures": result.failures, "stop": result.stop_reason, **summary.fields}
     if summary.exported is not None:
         fields["exported"] = str(summary.exported)
     write_summary(plan.run_dir, fields)
-    return result, summary
+    return RunOutcome(result, summary, members_table(store, result, f"winner ({task.problem})"))
