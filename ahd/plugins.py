@@ -75,9 +75,15 @@ class TaskPlugin(Protocol):
     def export_usage(self, module: str, entry_points: Mapping[str, str]) -> list[str]:
         """Lines (without ``#``) telling how to use an exported module of this problem."""
 
-    def team_picture(self, store: Store, run: Run, members: Mapping[str, list[int]],
-                     timeout: float) -> Any:
+    def team_picture(self, store: Store, run: Run, team: Any, timeout: float) -> Any:
         """A drawing of the team's solution for ``ahd report`` (``None``: no picture)."""
+
+    def quick_settings(self, workdir: Path) -> dict[str, Any]:
+        """Config values for a run of seconds (tests, demos); files it needs go in ``workdir``.
+
+        The core's parametrised tests run every registered problem through ``ahd evolve``,
+        ``--resume``, the viewers and the report with these settings.
+        """
 
 
 def _load(group: str) -> dict[str, Any]:

@@ -63,5 +63,13 @@ class PlanningPlugin:
     def team_picture(self, store: Any, run: Any, team: Any, timeout: float) -> Any:
         return None
 
+    def quick_settings(self, workdir: Path) -> dict[str, Any]:
+        from .domains import write_suite
+
+        write_suite(workdir, ["blocksworld"], n_train=6, n_test=1, overwrite=True)
+        return {"domain_dir": str(Path(workdir) / "blocksworld"), "n_train": 2,
+                "n_validation": 2, "max_expansions": 500, "time_limit": 1.0,
+                "smoke_expansions": 200, "smoke_time": 1.0}
+
 
 PLUGIN = PlanningPlugin()

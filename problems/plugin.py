@@ -15,7 +15,7 @@ from typing import Any
 
 from ahd.settings import build_config
 
-from .problem import get_problem
+from .problem import get_problem, problem_names
 
 #: ``ahd evolve`` flags routing reads, and the config field each sets.
 FLAGS = {
@@ -87,8 +87,19 @@ class RoutingPlugin:
 
         return team_routes(store, run, team, timeout)
 
+    def quick_settings(self, workdir: Path) -> dict[str, Any]:
+        return {"size": 10, "n_train": 1, "n_validation": 2, "iterations": 30,
+                "smoke_size": 8, "smoke_iterations": 10}
 
-CVRP, TSP, OVRP = (RoutingPlugin(name) for name in ("cvrp", "tsp", "ovrp"))
+
 #: Every variant's plugin (a test checks these cover :func:`~ahd.problems.problem.problem_names`
 #: and are the ``ahd.tasks`` entry points).
-PLUGINS = {p.name: p for p in (CVRP, TSP, OVRP)}
+PLUGINS = {name: RoutingPlugin(name) for name in problem_names()}
+
+
+def __getattr__(name: str) -> RoutingPlugin:
+    """``CVRP``, ``TSP``, ...: each variant's plugin under the upper-case name the
+    ``ahd.tasks`` entry points use (``ahd.problems.plugin:CVRP``)."""
+    if name.isupper() and name.lower() in PLUGINS:
+        return PLUGINS[name.lower()]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
