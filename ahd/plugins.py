@@ -53,8 +53,10 @@ class TaskPlugin(Protocol):
     flags: Mapping[str, str]
     #: Whether candidates share one search (scored as a team) or run alone.
     cooperative: bool
-    #: Strategy weights of the loop (``None``: the loop's defaults).
-    strategies: tuple[tuple[str, float], ...] | None
+    #: The loop settings this problem works best with (fields of
+    #: :class:`~ahd.evolve.records.EvolveConfig`, e.g. ``weights``, ``pool_size``,
+    #: ``offspring``); the user's ``--pool-size``/``--offspring`` override them.
+    loop_defaults: Mapping[str, Any]
 
     def configure(self, values: Mapping[str, Any]) -> Any:
         """A validated config from field values (strings are converted); ``ValueError`` names
@@ -70,7 +72,8 @@ class TaskPlugin(Protocol):
         """The task of one run; ``ValueError`` for input the user must fix (one line)."""
 
     def export_imports(self) -> Mapping[str, str]:
-        """Names evaluated code may use unbound -> the import line an export adds for each."""
+        """Names evaluated code may use unbound -> the module an export imports each from
+        (``from MODULE import name``); numpy, math and numba names are the core's."""
 
     def export_usage(self, module: str, entry_points: Mapping[str, str]) -> list[str]:
         """Lines (without ``#``) telling how to use an exported module of this problem."""

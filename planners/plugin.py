@@ -26,7 +26,7 @@ class PlanningPlugin:
     summary = "a domain-dependent heuristic for GBFS on one PDDL domain (needs --domain DIR)"
     flags = FLAGS
     cooperative = False
-    strategies = STRATEGIES
+    loop_defaults = {"weights": STRATEGIES}
 
     def configure(self, values: Mapping[str, Any]) -> Any:
         from .evolve_config import PlanningTaskConfig, find_tasks

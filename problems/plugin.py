@@ -9,7 +9,7 @@ and the route drawing of ``ahd report``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +33,13 @@ class RoutingPlugin:
     """The plugin of one routing variant (see module docstring)."""
 
     name: str
-    flags: Mapping[str, str] = None  # type: ignore[assignment]
+    flags: Mapping[str, str] = field(default_factory=lambda: dict(FLAGS))
     cooperative: bool = True
-    strategies: tuple[tuple[str, float], ...] | None = None
+    #: The loop's own defaults (with joint destroy/repair proposals) suit routing.
+    loop_defaults: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         get_problem(self.name)
-        if self.flags is None:
-            object.__setattr__(self, "flags", dict(FLAGS))
 
     @property
     def summary(self) -> str:

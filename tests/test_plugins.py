@@ -24,8 +24,9 @@ def test_builtin_problems_are_registered_through_entry_points():
 def test_every_task_plugin_declares_the_protocol(name):
     plugin = plugins.task_plugin(name)
     assert plugin.name == name and plugin.summary and "\n" not in plugin.summary
-    for attr in ("flags", "cooperative", "strategies", "configure", "run_stem",
-                 "sandbox_options", "build", "export_imports", "export_usage", "team_picture"):
+    for attr in ("flags", "cooperative", "loop_defaults", "configure", "run_stem",
+                 "sandbox_options", "build", "export_imports", "export_usage", "team_picture",
+                 "quick_settings"):
         assert hasattr(plugin, attr), f"{name} lacks {attr}"
     assert all(isinstance(v, str) for v in plugin.flags.values())
     usage = plugin.export_usage("mod", {})

@@ -193,9 +193,7 @@ def _task_values(plugin: TaskPlugin, flags: dict, set_: list[str] | None) -> dic
 def _loop_config(plugin: TaskPlugin, values: dict[str, Any]) -> Any:
     from ..evolve.loop import EvolveConfig
 
-    if plugin.strategies is not None:
-        values = {"weights": plugin.strategies, **values}
-    return EvolveConfig(**values)
+    return EvolveConfig(**{**plugin.loop_defaults, **values})
 
 
 def _resumed(run_dir: Path, problem: str | None, flags: dict, set_: list[str] | None,
