@@ -116,7 +116,7 @@ def solve_pyvrp(
     mat, _ = int_matrix(instance)
     xy = instance.coords if instance.coords is not None else np.zeros((instance.n + 1, 2))
     locations = [pyvrp.Location(float(x), float(y)) for x, y in xy]
-    if instance.kind == "tsp":
+    if not instance.capacitated:
         clients = [pyvrp.Client(i) for i in range(1, instance.n + 1)]
         vehicles = [pyvrp.VehicleType(1)]
     else:
@@ -153,7 +153,7 @@ def solve_elkai(
     seconds; LKH also stops early when a tour meets its lower bound. Without a limit it does
     ``runs`` (default 10, elkai's default) runs. The tour is rotated to start at node 0.
     """
-    if instance.kind != "tsp":
+    if not instance.single_route:
         raise NotImplementedError("elkai/LKH is used for TSP only")
     from elkai import _elkai
 

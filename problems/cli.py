@@ -11,6 +11,8 @@ import typer
 
 from ahd.durations import parse_duration
 
+from .problem import DEFAULT_PROBLEM, get_problem, problem_names
+
 
 def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
@@ -27,8 +29,8 @@ PIPELINE_HELP = (
 def solve(
     problem: Annotated[
         str | None,
-        typer.Option(help="cvrp, tsp or ovrp (default: the file's TYPE; for --generate the "
-                     "heuristic's PROBLEM, else cvrp)"),
+        typer.Option(help=f"{', '.join(problem_names())} (default: the file's TYPE; for "
+                     f"--generate the heuristic's PROBLEM, else {DEFAULT_PROBLEM})"),
     ] = None,
     instance: Annotated[
         Path | None, typer.Option(help="VRPLIB/TSPLIB instance file", dir_okay=False)
@@ -59,7 +61,6 @@ def solve(
     from .heuristic_file import HeuristicFileError, load_heuristic_file
     from .io import InstanceFormatError, read_instance, write_solution
     from .pipelines import PIPELINES, run_pipeline
-    from .problem import get_problem
 
     if pipeline not in PIPELINES:
         _fail(f"unknown pipeline {pipeline!r}; choose one of {', '.join(PIPELINES)}")
@@ -72,7 +73,7 @@ def solve(
         except HeuristicFileError as exc:
             _fail(str(exc))
     try:
-        spec = get_problem(problem or (pools and pools.problem) or "cvrp")
+        spec = get_problem(problem or (pools and pools.problem) or DEFAULT_PROBLEM)
         limit = parse_duration(time)
         config = LNSConfig(
             time_limit=limit, iterations=iterations, seed=seed, acceptance=acceptance

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
 from .distances import distance_matrix
 from .instance import RoutingInstance
+from .problem import problems
 
 RngLike = np.random.Generator | int
 
@@ -52,8 +55,10 @@ def make_instance(
     """
     coords = np.asarray(coords, dtype=np.float64)
     demand = np.zeros(len(coords)) if demand is None else np.asarray(demand, dtype=np.float64)
+    dist = distance_matrix(coords, edge_weight_type)
+    dist.flags.writeable = False  # ours alone: the instance takes it over instead of copying
     return RoutingInstance(
-        name=name, kind=kind, dist=distance_matrix(coords, edge_weight_type), demand=demand,
+        name=name, kind=kind, dist=dist, demand=demand,
         capacity=capacity, coords=coords, edge_weight_type=edge_weight_type, meta=meta or {},
     )
 
@@ -301,19 +306,17 @@ def _x_demands(
 
 
 def ovrp_from(instance: RoutingInstance, name: str | None = None) -> RoutingInstance:
-    """The same customers, demands and distances with open routes (kind ``"ovrp"``).
+    """The same customers, demands and distances with open routes (kind ``ovrp``).
 
-    A copy: the CVRP instance is left unchanged. The name gets an ``-ovrp`` suffix.
+    A new instance sharing the (read-only) arrays; the CVRP instance is left unchanged. The name
+    gets an ``-ovrp`` suffix.
     """
-    if instance.kind == "tsp":
-        raise ValueError(f"{instance.name}: a TSP instance has no capacity to make an OVRP of")
-    return RoutingInstance(
-        name=name or f"{instance.name}-ovrp", kind="ovrp", dist=instance.dist.copy(),
-        demand=instance.demand.copy(), capacity=instance.capacity,
-        coords=None if instance.coords is None else instance.coords.copy(),
-        edge_weight_type=instance.edge_weight_type, max_routes=instance.max_routes,
-        meta=dict(instance.meta),
-    )
+    if not instance.capacitated:
+        raise ValueError(
+            f"{instance.name}: a {instance.kind.upper()} instance has no capacity to make an "
+            "OVRP of"
+        )
+    return replace(instance, name=name or f"{instance.name}-ovrp", kind="ovrp")
 
 
 def uniform_ovrp(
@@ -324,11 +327,19 @@ def uniform_ovrp(
     return ovrp_from(inst, name or inst.name.replace("cvrp-", "ovrp-", 1))
 
 
-#: Generator by family; each is called as ``generate(n, rng, **options)``.
-GENERATORS: dict[str, Callable[..., RoutingInstance]] = {
-    "tsp": uniform_tsp,
-    "cvrp": uniform_cvrp,
-    "cvrp-kool": kool_cvrp,
-    "cvrp-x": x_cvrp,
-    "ovrp": uniform_ovrp,
-}
+def generator_table() -> dict[str, Callable[..., RoutingInstance]]:
+    """Generator by family; each is called as ``generate(n, rng, **options)``.
+
+    Every variant's default generator under the variant's name, plus the other CVRP families.
+    Built on demand because the variants import their generators from this module.
+    """
+    table = {problem.name: problem.generate for problem in problems()}
+    table.update({"cvrp-kool": kool_cvrp, "cvrp-x": x_cvrp})
+    return table
+
+
+def __getattr__(name: str) -> Any:
+    """``GENERATORS``: :func:`generator_table`, read lazily (see there)."""
+    if name == "GENERATORS":
+        return generator_table()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

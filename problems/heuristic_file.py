@@ -47,7 +47,8 @@ class HeuristicPools:
         Lists of operator functions, or ``None`` where the file does not define the role
         (pass them straight to ``run_lns``: ``None`` selects the problem's seed pool).
     problem
-        The file's ``PROBLEM`` (``"cvrp"``, ``"tsp"``, ``"ovrp"``), or ``None``.
+        The file's ``PROBLEM`` (a variant name, see :func:`~ahd.problems.problem.problem_names`),
+        or ``None``.
     path
         The file the operators came from.
     """

@@ -1,43 +1,78 @@
-"""The routing instance model shared by CVRP, TSP and OVRP.
+"""The routing instance model shared by every variant.
 
-One dataclass holds what every variant needs; the variant only changes how costs close a
-route (``open_routes``) and whether capacity binds. Node 0 is always the depot (for TSP: the
-first city), so customer ids are ``1..n`` everywhere, in files, solutions and numba arrays.
+One immutable record holds what every variant needs; its variant (``kind``, a
+:class:`~ahd.problems.problem.RoutingProblem`) says how costs close a route (``open_routes``),
+whether capacity binds (``capacitated``) and whether the fleet is one vehicle
+(``single_route``). Node 0 is always the depot (for TSP: the first city), so customer ids are
+``1..n`` everywhere, in files, solutions and numba arrays.
+
+Instances are frozen, with read-only arrays: one instance is shared by the engine, the verifier,
+OR-Tools and the sandbox request, and a scorer must be sure nobody changed it in between.
+Derive a changed instance with :func:`dataclasses.replace`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-PROBLEM_KINDS = ("cvrp", "tsp", "ovrp")
+from .problem import RoutingProblem, get_problem
 
 
-@dataclass(eq=False)
+def frozen_array(values: Any) -> np.ndarray:
+    """``values`` as a read-only C-contiguous float64 array nobody else can write to.
+
+    An array that is already read-only all the way down (an instance's own array, passed on by
+    :func:`dataclasses.replace`) is shared; anything else is copied, so the caller's array
+    stays writable and later writes to it do not reach the instance.
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    if not arr.flags.c_contiguous or _writable_somewhere(arr):
+        arr = np.array(arr, dtype=np.float64, order="C")
+    arr.flags.writeable = False
+    return arr
+
+
+def _writable_somewhere(arr: np.ndarray) -> bool:
+    """Whether ``arr`` or an array it is a view of can still be written."""
+    base: Any = arr
+    while isinstance(base, np.ndarray):
+        if base.flags.writeable:
+            return True
+        base = base.base
+    return False
+
+
+@dataclass(frozen=True, eq=False)
 class RoutingInstance:
-    """A routing instance with depot at node 0.
+    """A routing instance with depot at node 0 (immutable; arrays are read-only).
 
     Parameters
     ----------
     name
         Instance name (file stem or generator tag).
     kind
-        One of ``"cvrp"``, ``"tsp"``, ``"ovrp"``.
+        A registered variant name (:func:`~ahd.problems.problem.problem_names`).
     dist
         ``(n+1, n+1)`` float64 distance matrix. Integer-valued when the source rounds
         (CVRPLIB X, TSPLIB); costs then stay exact in float64.
     demand
-        ``(n+1,)`` float64 demands, ``demand[0] == 0``. All zero for TSP.
+        ``(n+1,)`` float64 demands, ``demand[0] == 0``. All zero when not capacitated.
     capacity
-        Vehicle capacity; ``inf`` for TSP.
+        Vehicle capacity; set to ``inf`` when the variant is not capacitated.
     coords
         ``(n+1, 2)`` coordinates, or ``None`` for EXPLICIT matrices.
     edge_weight_type
         How ``dist`` was made (``EUC_2D``, ``FLOAT_2D``, ``EXPLICIT``, ...); kept so writers
         can round-trip a file.
     max_routes
-        Fleet limit. ``1`` for TSP, ``n`` (unbounded in practice) otherwise.
+        Fleet limit. ``1`` for a single-route variant, ``n`` (unbounded in practice) when not
+        given (``0``).
+    meta
+        Informative extras (source file, generator settings); copied, never read by a solver.
     """
 
     name: str
@@ -51,32 +86,43 @@ class RoutingInstance:
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.kind not in PROBLEM_KINDS:
-            raise ValueError(f"unknown problem kind {self.kind!r}; expected one of {PROBLEM_KINDS}")
-        self.dist = np.ascontiguousarray(self.dist, dtype=np.float64)
-        self.demand = np.ascontiguousarray(self.demand, dtype=np.float64)
-        m = self.dist.shape[0]
-        if self.dist.shape != (m, m) or m < 2:
+        variant = get_problem(self.kind, "problem kind")
+        dist, demand = frozen_array(self.dist), frozen_array(self.demand)
+        m = dist.shape[0] if dist.ndim == 2 else 0
+        if dist.shape != (m, m) or m < 2:
             raise ValueError(f"{self.name}: distance matrix must be square with >= 2 nodes")
-        if self.demand.shape != (m,):
-            raise ValueError(f"{self.name}: demand has {self.demand.shape} entries, need {m}")
-        if self.demand[0] != 0:
+        if demand.shape != (m,):
+            raise ValueError(f"{self.name}: demand has {demand.shape} entries, need {m}")
+        if demand[0] != 0:
             raise ValueError(f"{self.name}: depot demand must be 0")
-        if np.any(self.demand < 0):
+        if np.any(demand < 0):
             raise ValueError(f"{self.name}: negative demand")
-        if self.kind == "tsp":
-            self.capacity = float("inf")
-            self.max_routes = 1
+        capacity = self.capacity
+        if not variant.capacitated:
+            capacity = math.inf
         else:
-            if not self.capacity > 0:
+            if not capacity > 0:
                 raise ValueError(f"{self.name}: capacity must be positive")
-            if np.any(self.demand > self.capacity):
-                bad = int(np.argmax(self.demand > self.capacity))
+            if np.any(demand > capacity):
+                bad = int(np.argmax(demand > capacity))
                 raise ValueError(f"{self.name}: customer {bad} demands more than the capacity")
-            if self.max_routes <= 0:
-                self.max_routes = m - 1
-        if self.coords is not None:
-            self.coords = np.asarray(self.coords, dtype=np.float64)
+        max_routes = self.max_routes
+        if variant.single_route:
+            max_routes = 1
+        elif max_routes <= 0:
+            max_routes = m - 1
+        coords = None if self.coords is None else frozen_array(self.coords)
+        for name, value in (("dist", dist), ("demand", demand), ("capacity", capacity),
+                            ("max_routes", max_routes), ("coords", coords),
+                            ("meta", dict(self.meta))):
+            object.__setattr__(self, name, value)
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickled arrays are fresh and writable: make them read-only again."""
+        for value in state.values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+        self.__dict__.update(state)
 
     @property
     def n(self) -> int:
@@ -84,6 +130,21 @@ class RoutingInstance:
         return self.dist.shape[0] - 1
 
     @property
+    def variant(self) -> RoutingProblem:
+        """The registered variant this instance belongs to."""
+        return get_problem(self.kind)
+
+    @property
     def open_routes(self) -> bool:
-        """True when vehicles do not return to the depot (OVRP)."""
-        return self.kind == "ovrp"
+        """True when vehicles do not return to the depot (the return arc costs nothing)."""
+        return self.variant.open_routes
+
+    @property
+    def capacitated(self) -> bool:
+        """True when route loads are bounded by ``capacity``."""
+        return self.variant.capacitated
+
+    @property
+    def single_route(self) -> bool:
+        """True when the solution is one route (the fleet is one vehicle)."""
+        return self.variant.single_route

@@ -14,9 +14,12 @@ Conventions
 * The instance name is the file stem, not ``NAME``: TSPLIB's ``NAME`` fields disagree with the
   names reference tables use (``pa561.tsp`` says ``pa561.tsp``, ``linhp318.tsp`` says
   ``lin318``). ``NAME`` and ``COMMENT`` are kept in ``meta``.
-* Open VRP files say ``TYPE : OVRP``, as LKH-3 spells it, and are otherwise CVRP files
-  (``vrplib`` ignores ``TYPE``); :func:`read_instance` also reads any CVRP file as OVRP when
-  given ``kind="ovrp"``, and an OVRP file as CVRP with ``kind="cvrp"``.
+* ``TYPE`` picks the variant: the one whose
+  :attr:`~ahd.problems.problem.RoutingProblem.vrplib_types` starts with it. ``kind=`` may ask
+  for any variant that lists the file's ``TYPE`` (an OVRP reads a CVRP file's data, and the
+  reverse); the variant also says whether capacity and demand sections are read. Open VRP
+  files say ``TYPE : OVRP``, as LKH-3 spells it, and are otherwise CVRP files (``vrplib``
+  ignores ``TYPE``).
 * ``FLOAT_2D`` (unrounded Euclidean) is our extension too, for the unit-square generators.
 """
 
@@ -30,12 +33,11 @@ from vrplib.parse import parse_vrplib
 
 from .distances import SUPPORTED_EDGE_WEIGHT_TYPES, distance_matrix
 from .format_error import InstanceFormatError, PathLike, read_text
-from .instance import PROBLEM_KINDS, RoutingInstance
+from .instance import RoutingInstance
+from .problem import get_problem, problem_of_vrplib_type
 
 __all__ = ["read_instance"]
 
-#: File ``TYPE`` -> problem kind.
-_TYPE_KINDS = {"CVRP": "cvrp", "TSP": "tsp", "OVRP": "ovrp"}
 #: Sections that carry nothing a routing instance needs; skipped.
 _IGNORED_SECTIONS = {"display_data", "tour"}
 #: Explicit layouts: TSPLIB name -> (triangle, diagonal offset). Column-wise layouts of a
@@ -60,9 +62,9 @@ def read_instance(path: PathLike, kind: str | None = None) -> RoutingInstance:
     path
         The instance file.
     kind
-        ``"cvrp"``, ``"tsp"`` or ``"ovrp"``; by default inferred from ``TYPE``. A CVRP file
-        can be read as ``"ovrp"`` (same data, open routes) and vice versa; a TSP file only as
-        ``"tsp"`` and a CVRP file not as ``"tsp"``, because demands would silently vanish.
+        A variant name; by default the variant of the file's ``TYPE``. A variant reads only
+        the ``TYPE`` values it lists (``vrplib_types``): a CVRP file can be read as OVRP (same
+        data, open routes) and vice versa, but not as TSP, whose demands would silently vanish.
 
     Returns
     -------
@@ -77,8 +79,8 @@ def read_instance(path: PathLike, kind: str | None = None) -> RoutingInstance:
     ValueError
         For an unknown ``kind`` argument (a caller error, not a file error).
     """
-    if kind is not None and kind not in PROBLEM_KINDS:
-        raise ValueError(f"unknown problem kind {kind!r}; expected one of {PROBLEM_KINDS}")
+    if kind is not None:
+        get_problem(kind, "problem kind")  # a caller error, before the file is read
     path = Path(path)
     text = read_text(path)
     rest, weights = _cut_edge_weight_section(text, path)
@@ -164,7 +166,7 @@ def _build(raw: dict, weights: list[str] | None, path: Path, kind: str | None) -
     demand = np.zeros(dim)
     capacity = math.inf
     max_routes = 0
-    if kind != "tsp":
+    if get_problem(kind).capacitated:
         demand, capacity, max_routes = _vrp_data(raw, dim, fail)
         depot = _depot(raw, dim, fail)
         if demand[depot] != 0:
@@ -175,6 +177,7 @@ def _build(raw: dict, weights: list[str] | None, path: Path, kind: str | None) -
             demand = demand[order]
             coords = None if coords is None else coords[order]
             meta["original_ids"] = (order + 1).tolist()
+    dist.flags.writeable = False  # ours alone: the instance takes it over instead of copying
     try:
         return RoutingInstance(
             name=path.stem, kind=kind, dist=dist, demand=demand, capacity=capacity,
@@ -205,12 +208,14 @@ def _resolve_kind(raw: dict, kind: str | None, fail) -> str:
     word = file_type.split()[0].upper()
     if word == "ATSP":
         raise fail("asymmetric TYPE 'ATSP' is not supported")
-    if word not in _TYPE_KINDS:
-        raise fail(f"unsupported TYPE {file_type!r}")
-    file_kind = _TYPE_KINDS[word]
+    owner = problem_of_vrplib_type(word)
     if kind is None:
-        return file_kind
-    if (file_kind == "tsp") != (kind == "tsp"):
+        if owner is None:
+            raise fail(f"unsupported TYPE {file_type!r}")
+        return owner.name
+    if word not in get_problem(kind).vrplib_types:
+        if owner is None:
+            raise fail(f"unsupported TYPE {file_type!r}")
         raise fail(f"TYPE {word} cannot be read as kind {kind!r}")
     return kind
 

@@ -26,7 +26,9 @@ def write_instance(instance: RoutingInstance, path: PathLike) -> None:
 
     Numbers are written as integers when integral and as ``repr`` otherwise, so float
     coordinates survive bit for bit and the reader recomputes identical distances. Explicit
-    matrices are written as ``FULL_MATRIX``. OVRP instances get ``TYPE : OVRP``.
+    matrices are written as ``FULL_MATRIX``. ``TYPE`` is the variant's own
+    (:attr:`~ahd.problems.problem.RoutingProblem.vrplib_type`: ``OVRP`` for open routes);
+    capacity, fleet, demands and depot are written for capacitated variants.
 
     Raises
     ------
@@ -36,6 +38,7 @@ def write_instance(instance: RoutingInstance, path: PathLike) -> None:
         ``edge_weight_type="EXPLICIT"``), or an asymmetric explicit matrix.
     """
     m = instance.n + 1
+    variant = instance.variant
     ewt = instance.edge_weight_type.strip().upper()
     coords = instance.coords
     where = f"cannot write {instance.name!r}"
@@ -50,13 +53,13 @@ def write_instance(instance: RoutingInstance, path: PathLike) -> None:
                              "set edge_weight_type='EXPLICIT' to write the matrix itself")
     lines = [
         f"NAME : {instance.name}",
-        f"TYPE : {instance.kind.upper()}",
+        f"TYPE : {variant.vrplib_type}",
         f"DIMENSION : {m}",
         f"EDGE_WEIGHT_TYPE : {ewt}",
     ]
     if ewt == "EXPLICIT":
         lines.append("EDGE_WEIGHT_FORMAT : FULL_MATRIX")
-    if instance.kind != "tsp":
+    if variant.capacitated:
         lines.append(f"CAPACITY : {format_number(instance.capacity)}")
         if 0 < instance.max_routes < instance.n:
             lines.append(f"VEHICLES : {int(instance.max_routes)}")
@@ -67,7 +70,7 @@ def write_instance(instance: RoutingInstance, path: PathLike) -> None:
     if ewt == "EXPLICIT":
         lines.append("EDGE_WEIGHT_SECTION")
         lines += [" ".join(format_numbers(row)) for row in instance.dist]
-    if instance.kind != "tsp":
+    if variant.capacitated:
         lines.append("DEMAND_SECTION")
         lines += [f"{i} {q}" for i, q in enumerate(format_numbers(instance.demand), 1)]
         lines += ["DEPOT_SECTION", "1", "-1"]

@@ -13,10 +13,11 @@ same thing in the model and in our verifier:
   instance gets ``10**5``). OR-Tools then optimises the rounded objective: two plans whose
   float costs differ by less than about ``n / scale`` may be ranked the other way round, which
   is why every caller compares verified float costs, never model objectives.
-* OVRP: arcs into the depot cost 0 (a free return), the same encoding the engine uses
-  (``state.make_inst``), so closed OR-Tools routes optimise the open-route objective.
-* Fleet: TSP has one vehicle; CVRP and OVRP get :func:`fleet_size` vehicles (a bin-packing
-  lower bound plus slack).
+* Open routes (the variant's ``open_routes``, OVRP): arcs into the depot cost 0 (a free
+  return), the same encoding the engine uses (``state.make_inst``), so closed OR-Tools routes
+  optimise the open-route objective.
+* Fleet: a single-route variant (TSP) has one vehicle; the others get :func:`fleet_size`
+  vehicles (a bin-packing lower bound plus slack).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def cost_scale(instance: RoutingInstance) -> float:
 def integer_costs(instance: RoutingInstance) -> tuple[np.ndarray, float]:
     """The integer arc-cost matrix of the model and its :func:`cost_scale`.
 
-    For OVRP the arcs into the depot cost 0. Raises ``ValueError`` for costs OR-Tools cannot
+    With open routes the arcs into the depot cost 0. Raises ``ValueError`` for costs OR-Tools cannot
     represent (negative, not finite, or too large to sum safely).
     """
     d = instance.dist
@@ -99,9 +100,9 @@ def fleet_size(instance: RoutingInstance, minimum: int = 0) -> int:
     ``instance.max_routes`` and ``n``. CVRPLIB X best-known solutions use up to k + 6 routes
     (k, from the name, is at least ``lb``); unused vehicles cost nothing, and too tight a
     fleet makes OR-Tools' first-solution heuristic fail on instances whose demand nearly fills
-    the fleet (X-n1001: 98.6%). TSP: one vehicle.
+    the fleet (X-n1001: 98.6%). A single-route variant (TSP): one vehicle.
     """
-    if instance.kind == "tsp":
+    if instance.single_route:
         return 1
     lb = math.ceil(float(instance.demand.sum()) / instance.capacity - 1e-9)
     k = max(lb + max(6, math.ceil(0.1 * lb)), minimum)

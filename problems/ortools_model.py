@@ -7,10 +7,12 @@ sides and the pipelines of :mod:`ahd.problems.pipelines` can pass solutions back
   becomes integers (exactly for integer matrices, scaled by :func:`cost_scale` otherwise, OVRP
   returns free) is :mod:`ahd.problems.ortools_costs`'s job. Every caller compares verified
   float costs, never model objectives, because a scaled objective is rounded.
-* Fleet: TSP has one vehicle. CVRP and OVRP get :func:`fleet_size` vehicles (a bin-packing
-  lower bound plus slack) with a capacity dimension; an unused vehicle costs nothing.
-  A warm start needs at least as many vehicles as the start has routes, so
-  :func:`build_model` takes a minimum.
+* The variant (:class:`~ahd.problems.problem.RoutingProblem`) decides the rest: a
+  single-route variant (TSP) has one vehicle, the others :func:`fleet_size` vehicles (a
+  bin-packing lower bound plus slack; an unused vehicle costs nothing); a capacitated variant
+  gets a load dimension; open routes are free return arcs; and the variant's
+  ``ortools_constraints`` add whatever else it needs. A warm start needs at least as many
+  vehicles as the start has routes, so :func:`build_model` takes a minimum.
 * Routes: ours are lists of customer ids ``1..n`` (depot implicit). OR-Tools talks about
   variable *indices* (the manager maps nodes to indices; each vehicle has its own start and
   end index). :meth:`OrToolsModel.to_index_routes` and :meth:`OrToolsModel.routes_of` convert.
@@ -82,7 +84,7 @@ class OrToolsModel:
         OR-Tools' index manager and routing model.
     matrix
         The integer arc costs the model optimises (``scale`` times the distances, rounded;
-        OVRP return arcs 0).
+        return arcs 0 with open routes).
     scale
         See :func:`cost_scale`; model objective / scale approximates the float cost.
     vehicles
@@ -173,11 +175,15 @@ def build_model(instance: RoutingInstance, min_vehicles: int = 0) -> OrToolsMode
     routing = pywrapcp.RoutingModel(manager)
     transit = routing.RegisterTransitMatrix(mat.tolist())
     routing.SetArcCostEvaluatorOfAllVehicles(transit)
-    if instance.kind != "tsp":
+    variant = instance.variant
+    if variant.capacitated:
         dem, cap = integer_loads(instance)
         demand_cb = routing.RegisterUnaryTransitVector(dem)
         routing.AddDimensionWithVehicleCapacity(demand_cb, 0, [cap] * n_veh, True, "load")
-    return OrToolsModel(instance, manager, routing, mat, scale, n_veh)
+    model = OrToolsModel(instance, manager, routing, mat, scale, n_veh)
+    for add_constraints in variant.ortools_constraints:
+        add_constraints(model)
+    return model
 
 
 # --------------------------------------------------------------------------- search

@@ -231,7 +231,7 @@ def _warm_up(kind: str) -> None:
     xy = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
     dist = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
     tiny = RoutingInstance("warm-up", kind, dist, np.array([0.0, 1.0, 1.0, 1.0]), 10.0)
-    inst = _engine_inst(tiny, 1 if kind == "tsp" else 3)
+    inst = _engine_inst(tiny, tiny.max_routes)  # 1 for a single-route variant, else 3
     sol = from_routes(inst, [[1, 3, 2]])
     local_search(inst, sol, 1e6, np.zeros(4, dtype=np.int64), 0, MAX_LS_MOVES)
 

@@ -43,8 +43,7 @@ class RoutingPlugin:
 
     @property
     def summary(self) -> str:
-        what = get_problem(self.name).description.split(":")[0].split(".")[0].strip()
-        return f"{what.lower()}, destroy/repair LNS operators"
+        return f"{get_problem(self.name).summary}, destroy/repair LNS operators"
 
     def configure(self, values: Mapping[str, Any]) -> Any:
         from .task import RoutingTaskConfig

@@ -17,6 +17,8 @@ from ahd.candidate import Candidate
 from ahd.report.model import Routes, Team
 from ahd.store import Run, Store
 
+from .problem import DEFAULT_PROBLEM
+
 #: Instance file suffixes an ``--instances`` run reads (as :mod:`ahd.problems.task` does).
 INSTANCE_SUFFIXES = (".vrp", ".tsp", ".txt")
 VALIDATION_SEED = 2_000
@@ -26,7 +28,7 @@ def _validation_instance(task: dict[str, Any]) -> Any:
     """The run's first validation instance: generated from its seed, or its second file."""
     from ahd.problems.evaluate import InstanceSpec
 
-    problem = task.get("problem", "cvrp")
+    problem = task.get("problem", DEFAULT_PROBLEM)
     folder = task.get("instances_dir")
     if folder:
         from ahd.problems.io import read_instance
@@ -80,7 +82,8 @@ def team_routes(store: Store, run: Run, team: Team, timeout: float = 120.0) -> R
         return Routes("-", run.problem, label, error=f"cannot rebuild the instance: {exc}")
     coords = [] if instance.coords is None else [tuple(map(float, xy))
                                                  for xy in instance.coords]
-    base = Routes(instance.name, instance.kind, label, coords)
+    base = Routes(instance.name, instance.kind, label, coords,
+                  open_routes=instance.open_routes)
     if instance.coords is None:
         return replace(base, error="the instance has no coordinates to draw")
     try:

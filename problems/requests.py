@@ -25,6 +25,7 @@ from ahd.trust import (
 
 from .engine.config import LNSConfig
 from .instance import RoutingInstance
+from .problem import problems
 
 #: The routing roles, in the order the engine takes them.
 ROUTING_ROLES = ("destroy", "repair", "improve")
@@ -49,9 +50,10 @@ PREAMBLE_NAMES = ("np", "numpy", "math", "numba", "njit", "prange")
 class InstanceSpec:
     """A generated instance, rebuilt identically by the child and the parent.
 
-    ``problem`` is ``"cvrp"`` (:func:`~ahd.problems.generators.uniform_cvrp`), ``"tsp"``
-    (:func:`~ahd.problems.generators.uniform_tsp`, where ``n`` counts every city), ``"ovrp"``
-    (open-route :func:`uniform_cvrp`) or a generator name from :data:`GENERATORS`.
+    ``problem`` is a variant name (built by its
+    :meth:`~ahd.problems.problem.RoutingProblem.build_spec`: :func:`uniform_cvrp` for CVRP,
+    :func:`uniform_tsp` for TSP, where ``n`` counts every city, ...) or a generator name from
+    :data:`GENERATORS`.
     """
 
     problem: str
@@ -73,12 +75,6 @@ class InstanceSpec:
         return {"problem": self.problem, "n": self.n, "seed": self.seed}
 
 
-def _ovrp(n: int, seed: int) -> RoutingInstance:
-    from ahd.problems.generators import ovrp_from, uniform_cvrp
-
-    return ovrp_from(uniform_cvrp(n, seed))
-
-
 def _generator(name: str) -> Callable[[int, int], RoutingInstance]:
     def build(n: int, seed: int) -> RoutingInstance:
         from ahd.problems import generators
@@ -89,11 +85,10 @@ def _generator(name: str) -> Callable[[int, int], RoutingInstance]:
     return build
 
 
-#: Generators an :class:`InstanceSpec` may name: ``(n, seed) -> RoutingInstance``.
+#: Generators an :class:`InstanceSpec` may name: ``(n, seed) -> RoutingInstance``; every
+#: variant under its own name, and the generator functions under theirs.
 GENERATORS: dict[str, Callable[[int, int], RoutingInstance]] = {
-    "cvrp": _generator("uniform_cvrp"),
-    "tsp": _generator("uniform_tsp"),
-    "ovrp": _ovrp,
+    **{problem.name: problem.build_spec for problem in problems()},
     **{name: _generator(name) for name in ("uniform_cvrp", "uniform_tsp", "kool_cvrp", "x_cvrp")},
 }
 

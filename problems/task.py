@@ -24,7 +24,7 @@ from .engine import signatures, state
 from .engine.config import LNSConfig
 from .operators.registry import DEFAULT_POOLS
 from .operators.standalone import standalone_source
-from .problem import get_problem
+from .problem import DEFAULT_PROBLEM, get_problem
 
 ROLES = ("destroy", "repair")
 #: Seeds used for training/validation instance numbering, far apart so splits never overlap.
@@ -44,7 +44,7 @@ class RoutingTaskConfig:
     is room for better operators.
     """
 
-    problem: str = "cvrp"
+    problem: str = DEFAULT_PROBLEM
     size: int = 200
     n_train: int = 16
     n_validation: int = 48

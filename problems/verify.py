@@ -52,6 +52,7 @@ def verify(instance: RoutingInstance, routes) -> float:
         raise InfeasibleSolution(
             f"{len(plain)} routes but the fleet allows {instance.max_routes}"
         )
+    capacitated = instance.capacitated
     seen = np.zeros(n + 1, dtype=np.int64)
     for i, route in enumerate(plain):
         for c in route:
@@ -60,11 +61,12 @@ def verify(instance: RoutingInstance, routes) -> float:
             if not 1 <= c <= n:
                 raise InfeasibleSolution(f"route {i} has customer {c} outside 1..{n}")
             seen[c] += 1
-        load = float(instance.demand[route].sum())
-        if load > instance.capacity + 1e-9 * max(1.0, abs(instance.capacity)):
-            raise InfeasibleSolution(
-                f"route {i} carries {load:g} > capacity {instance.capacity:g}"
-            )
+        if capacitated:
+            load = float(instance.demand[route].sum())
+            if load > instance.capacity + 1e-9 * max(1.0, abs(instance.capacity)):
+                raise InfeasibleSolution(
+                    f"route {i} carries {load:g} > capacity {instance.capacity:g}"
+                )
     twice = np.flatnonzero(seen[1:] > 1) + 1
     if twice.size:
         raise InfeasibleSolution(f"customer {int(twice[0])} visited {int(seen[twice[0]])} times")

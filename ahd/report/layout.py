@@ -45,8 +45,8 @@ def lineage_layout(nodes: Sequence[LineageNode]) -> tuple[dict[int, tuple[int, i
     return pos, len(generations), rows
 
 
-def route_paths(kind: str, routes: Sequence[Sequence[int]]) -> list[list[int]]:
+def route_paths(open_routes: bool, routes: Sequence[Sequence[int]]) -> list[list[int]]:
     """Node sequences to draw: from the depot (node 0) through each route and back, except
     for open routes (OVRP), which end at their last customer."""
-    closing = [] if kind == "ovrp" else [0]
+    closing = [] if open_routes else [0]
     return [[0, *route, *closing] for route in routes if route]

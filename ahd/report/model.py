@@ -163,6 +163,8 @@ class Routes:
     cost: float | None = None
     stored: float | None = None
     error: str | None = None
+    #: Routes end at their last customer (no arc back to the depot is drawn).
+    open_routes: bool = False
 
 
 @dataclass(frozen=True)

@@ -224,7 +224,7 @@ def routes(report: RunReport) -> Figure | str:
         return f"no routes: {r.error}"
     fig = _figure(5.5, 5.5)
     ax = fig.add_subplot()
-    for i, path in enumerate(route_paths(r.kind, r.routes)):
+    for i, path in enumerate(route_paths(r.open_routes, r.routes)):
         ax.plot([r.coords[n][0] for n in path], [r.coords[n][1] for n in path], "-",
                 color=PALETTE[i % len(PALETTE)], lw=1.5)
     ax.scatter([c[0] for c in r.coords[1:]], [c[1] for c in r.coords[1:]], s=10, color="#333",

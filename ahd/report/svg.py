@@ -80,7 +80,7 @@ def routes_svg(routes: Routes, size: int = 560) -> str:
              f'height="{size}" viewBox="0 0 {size} {size}" role="img" '
              f'aria-label="routes on {escape(routes.instance)}">',
              f'<rect width="{size}" height="{size}" fill="#fff" stroke="#ddd"/>']
-    paths = route_paths(routes.kind, [r for r in routes.routes if r])
+    paths = route_paths(routes.open_routes, [r for r in routes.routes if r])
     for i, (route, path) in enumerate(zip([r for r in routes.routes if r], paths, strict=True)):
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in map(pt, path))
         color = PALETTE[i % len(PALETTE)]

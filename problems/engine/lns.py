@@ -19,6 +19,7 @@ from numba import njit, types
 from numba.typed import List
 
 from ..instance import RoutingInstance
+from ..problem import get_problem
 from ..verify import verify
 from .config import LNSConfig
 from .local_search import local_search
@@ -295,9 +296,7 @@ def as_operators(ops, role: str, problem: str) -> list[Operator]:
     OR-Tools operator (:mod:`ahd.problems.ortools_model`), so both accept the same pools.
     """
     if ops is None:
-        from ..operators.registry import DEFAULT_POOLS
-
-        names = DEFAULT_POOLS[problem].get(role, [])
+        names = get_problem(problem).pools.as_dict().get(role, ())
         return [Operator(name, _registry(role)[name]) for name in names]
     out = []
     for op in ops:

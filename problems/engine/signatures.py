@@ -24,14 +24,17 @@ from numba import njit, types
 from numba import typeof as nb_typeof
 
 from ..instance import RoutingInstance
+from ..problem import DEFAULT_PROBLEM
 from .state import make_inst, new_solution
 
 ROLES = ("destroy", "repair", "improve")
 
 
 def _example_records():
+    # Every variant's record has the same types, so any variant's instance will do.
     dist = np.zeros((3, 3))
-    inst = make_inst(RoutingInstance("sig", "cvrp", dist, np.array([0.0, 1.0, 1.0]), 10.0))
+    example = RoutingInstance("sig", DEFAULT_PROBLEM, dist, np.array([0.0, 1.0, 1.0]), 10.0)
+    inst = make_inst(example)
     return inst, new_solution(inst)
 
 

@@ -39,7 +39,11 @@ NEIGHBOURS = 40
 
 
 def make_inst(instance: RoutingInstance, n_neighbors: int = NEIGHBOURS) -> Inst:
-    """Build the numba record of an instance (OVRP: return arcs cost nothing)."""
+    """Build the numba record of an instance (open routes: return arcs cost nothing).
+
+    The record's arrays are writable copies: the instance's own arrays are read-only, and
+    numba types a read-only array differently from the operators' signatures.
+    """
     dist = instance.dist.copy()
     if instance.open_routes:
         dist[1:, 0] = 0.0

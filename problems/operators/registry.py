@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..engine.signatures import ROLES, compile_operator
+from ..problem import problems
 
 DESTROY: dict[str, Callable] = {}
 REPAIR: dict[str, Callable] = {}
@@ -21,31 +22,10 @@ REGISTRIES: dict[str, dict[str, Callable]] = {
     "improve": IMPROVE,
 }
 
-#: Which seeds make sense per problem. Whole-route and cluster removal are pointless when the
-#: solution is a single tour (TSP), where they degenerate into a related removal. No improve
-#: seed by default: the engine's granular local search already contains intra-route 2-opt, so
-#: ``two_opt`` would only add an O(n) pass per iteration; it stays registered for runs without
-#: that local search and as the improve-role seed for evolution.
-_VRP_POOL: dict[str, tuple[str, ...]] = {
-    "destroy": (
-        "random_removal",
-        "worst_removal",
-        "related_removal",
-        "string_removal",
-        "route_removal",
-        "cluster_removal",
-    ),
-    "repair": ("greedy_repair", "regret_repair", "blink_repair"),
-    "improve": (),
-}
+#: Each variant's default seed pools, ``{problem: {role: names}}``; the variants own them
+#: (:attr:`ahd.problems.problem.RoutingProblem.pools`), this is the table view other code reads.
 DEFAULT_POOLS: dict[str, dict[str, tuple[str, ...]]] = {
-    "cvrp": _VRP_POOL,
-    "ovrp": _VRP_POOL,
-    "tsp": {
-        "destroy": ("random_removal", "worst_removal", "related_removal", "string_removal"),
-        "repair": ("greedy_repair", "regret_repair", "blink_repair"),
-        "improve": (),
-    },
+    problem.name: problem.pools.as_dict() for problem in problems()
 }
 
 _COMPILED: dict[tuple[str, str], Callable] = {}

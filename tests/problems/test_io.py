@@ -1,6 +1,7 @@
 """Instance, solution and reference-table files: round trips, layouts and clear refusals."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -129,7 +130,9 @@ def test_explicit_round_trips(integral, tmp_path):
 def test_writer_refuses_what_it_cannot_reproduce(tmp_path):
     xy = np.array([[0, 0], [3, 4], [1, 1.0]])
     inst = make_instance("w", "tsp", xy, edge_weight_type="EUC_2D")
-    inst.dist[0, 1] = inst.dist[1, 0] = 7
+    dist = inst.dist.copy()
+    dist[0, 1] = dist[1, 0] = 7
+    inst = replace(inst, dist=dist)
     with pytest.raises(ValueError, match="EXPLICIT"):
         write_instance(inst, tmp_path / "w.tsp")
     m = np.array([[0, 1, 2], [3, 0, 1], [2, 1, 0.0]])

@@ -7,6 +7,7 @@ from ahd.problems.engine.config import LNSConfig
 from ahd.problems.engine.lns import OperatorError, run_lns
 from ahd.problems.engine.state import best_insertion, insert_customer, remove_customer
 from ahd.problems.instance import RoutingInstance
+from ahd.problems.problem import problem_names
 from ahd.problems.verify import verify
 
 
@@ -45,7 +46,7 @@ def brute_force(inst):
         load = sum(inst.demand[j + 1] for j in range(n) if mask >> j & 1)
         if load <= inst.capacity:
             route[mask] = min(path[mask, j] + back * d[j + 1, 0] for j in range(n) if mask >> j & 1)
-    if inst.kind == "tsp":
+    if inst.single_route:
         return route[full - 1]
     best = np.full(full, np.inf)
     best[0] = 0.0
@@ -64,7 +65,7 @@ def brute_force(inst):
     return best[full - 1]
 
 
-@pytest.mark.parametrize("kind", ["cvrp", "ovrp", "tsp"])
+@pytest.mark.parametrize("kind", problem_names())
 @pytest.mark.parametrize("seed", range(4))
 def test_reaches_brute_force_optimum_on_tiny_instances(kind, seed):
     n = 5 + seed
@@ -75,7 +76,7 @@ def test_reaches_brute_force_optimum_on_tiny_instances(kind, seed):
     assert res.cost == pytest.approx(opt, rel=1e-9), (res.routes, res.cost, opt)
 
 
-@pytest.mark.parametrize("kind", ["cvrp", "ovrp", "tsp"])
+@pytest.mark.parametrize("kind", problem_names())
 def test_deterministic_for_seed_and_iteration_limit(kind):
     inst = random_instance(kind, 60, 7)
     a = run_lns(inst, LNSConfig(iterations=400, seed=3))

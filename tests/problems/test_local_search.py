@@ -8,8 +8,11 @@ import pytest
 from ahd.problems.engine import state as S
 from ahd.problems.engine.local_search import improve_all, local_search
 from ahd.problems.instance import RoutingInstance
+from ahd.problems.problem import get_problem, problem_names
 
 NO_SEEDS = np.zeros(1, dtype=np.int64)
+#: The variants whose routes carry loads: capacity and penalties matter.
+CAPACITATED = [name for name in problem_names() if get_problem(name).capacitated]
 BIG = 200_000  # far above what these sizes need; a wrong delta would cycle forever
 
 
@@ -21,7 +24,7 @@ def random_instance(n, kind="cvrp", seed=0, capacity=50.0, asymmetric=False):
         dist = dist + rng.random(dist.shape) * 30.0
         np.fill_diagonal(dist, 0.0)
     demand = np.r_[0.0, rng.integers(1, 10, n)].astype(np.float64)
-    if kind == "tsp":
+    if not get_problem(kind).capacitated:
         demand[:] = 0.0
     return S.make_inst(RoutingInstance(f"rand{n}", kind, dist, demand, capacity))
 
@@ -87,7 +90,7 @@ def run_checked(inst, sol, penalty, seeds=NO_SEEDS, n_seeds=0):
         total += m
 
 
-@pytest.mark.parametrize("kind", ["cvrp", "ovrp", "tsp"])
+@pytest.mark.parametrize("kind", problem_names())
 @pytest.mark.parametrize("n", [10, 37, 120, 300])
 def test_descent_consistent_and_locally_optimal(kind, n):
     inst = random_instance(n, kind, seed=n)
@@ -100,13 +103,13 @@ def test_descent_consistent_and_locally_optimal(kind, n):
         assert moves > 0 and after < before
         check_consistent(inst, sol)
         assert after == pytest.approx(routes_objective(inst, S.to_routes(sol), penalty))
-        if kind == "tsp":
+        if get_problem(kind).single_route:
             assert len(S.to_routes(sol)) == 1
         assert local_search(inst, sol, penalty, NO_SEEDS, 0, BIG) == 0, "not a local optimum"
 
 
 @pytest.mark.parametrize("asym", [False, True])
-@pytest.mark.parametrize("kind", ["cvrp", "ovrp", "tsp"])
+@pytest.mark.parametrize("kind", problem_names())
 def test_every_move_improves(kind, asym):
     for seed in range(3):
         inst = random_instance(25, kind, seed=100 + seed, asymmetric=asym)
@@ -115,7 +118,7 @@ def test_every_move_improves(kind, asym):
         assert run_checked(inst, sol, 3.0) > 0
 
 
-@pytest.mark.parametrize("kind", ["cvrp", "ovrp"])
+@pytest.mark.parametrize("kind", CAPACITATED)
 def test_huge_penalty_keeps_feasible(kind):
     inst = random_instance(150, kind, seed=7)
     rng = np.random.default_rng(7)
@@ -215,7 +218,7 @@ def neighbours_by_brute_force(routes, n, max_routes):
 
 
 @pytest.mark.parametrize("asym", [False, True])
-@pytest.mark.parametrize("kind", ["cvrp", "ovrp", "tsp"])
+@pytest.mark.parametrize("kind", problem_names())
 def test_brute_force_local_optimum_tiny(kind, asym):
     rng = np.random.default_rng(42)
     for trial in range(80):

@@ -7,8 +7,9 @@ from typer.testing import CliRunner
 from ahd.cli import app
 from ahd.problems import pipelines as pl
 from ahd.problems.engine.config import LNSConfig
-from ahd.problems.generators import uniform_cvrp, uniform_ovrp, uniform_tsp, x_cvrp
+from ahd.problems.generators import uniform_cvrp, x_cvrp
 from ahd.problems.io import read_instance, read_solution, write_instance
+from ahd.problems.problem import get_problem, problem_names
 from ahd.problems.verify import verify
 
 pytestmark = pytest.mark.slow
@@ -36,13 +37,13 @@ def test_warm_start_is_never_worse_than_the_lns_solution_it_started_from(seed):
     assert lns.seconds + ort.seconds == pytest.approx(1.0, abs=0.3)
 
 
-@pytest.mark.parametrize("make", [lambda: uniform_tsp(30, 3), lambda: uniform_ovrp(40, 4)])
-def test_tsp_and_ovrp_run_through_every_pipeline(make):
-    inst = make()
+@pytest.mark.parametrize("problem", problem_names())
+def test_every_variant_runs_through_every_pipeline(problem):
+    inst = get_problem(problem).generate(35, 4)
     for name in pl.PIPELINES:
         res = check(inst, pl.run_pipeline(name, inst, 0.4))
         assert res.pipeline == name
-        if inst.kind == "tsp":
+        if inst.single_route:
             assert len(res.routes) == 1
 
 

@@ -20,12 +20,13 @@ from ahd.problems.evaluate import check_source
 from ahd.problems.generators import uniform_cvrp, uniform_tsp
 from ahd.problems.operators import DEFAULT_POOLS, REGISTRIES
 from ahd.problems.operators.standalone import seed_sources, standalone_source
+from ahd.problems.problem import problem_names
 from ahd.problems.verify import verify
 
 ALL = sorted({(role, name) for role, reg in REGISTRIES.items() for name in reg})
 POOLED = sorted({
     (role, name)
-    for problem in ("cvrp", "tsp")
+    for problem in problem_names()
     for role, names in DEFAULT_POOLS[problem].items()
     for name in names
 })

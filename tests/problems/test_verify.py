@@ -1,5 +1,7 @@
 """The trusted verifier rejects every kind of infeasible solution and recomputes costs."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -51,7 +53,6 @@ def test_rejects_infeasible(routes, message):
 
 
 def test_rejects_more_routes_than_fleet():
-    inst = _instance()
-    inst.max_routes = 2
+    inst = replace(_instance(), max_routes=2)
     with pytest.raises(InfeasibleSolution, match="fleet"):
         verify(inst, [[1], [2], [3, 4]])
