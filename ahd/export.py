@@ -10,12 +10,12 @@ produced it.
 from __future__ import annotations
 
 import ast
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+
+from ahd.files import write_atomic
 
 from .plugins import tasks
 from .static_check import free_names
@@ -191,12 +191,5 @@ def export_candidate(store: Store, candidate_id: int, out_dir: str | Path = "gen
     out.mkdir(parents=True, exist_ok=True)
     path = out / (module_name(run.problem, candidate.roles, candidate_id, candidate.code_hash)
                   + ".py")
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".export-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, shared=True)
     return path

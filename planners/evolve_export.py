@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
+
+from ahd.files import write_atomic
 
 
 def export_heuristic(source: str, out_dir: str | os.PathLike[str], domain: str,
@@ -34,8 +35,4 @@ def export_heuristic(source: str, out_dir: str | os.PathLike[str], domain: str,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"planning_{re.sub(r'[^A-Za-z0-9_-]+', '_', domain)}_{digest}.py"
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".export-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, text, shared=True)

@@ -8,12 +8,11 @@ to ``ahd solve --heuristic`` and to the OR-Tools pipelines.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ahd.export import import_lines
+from ahd.files import write_atomic
 from ahd.proposers.gp import prefix_names
 from ahd.store import Store
 
@@ -77,8 +76,4 @@ def export_team(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{problem}_team_{digest}.py"
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".export-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, text, shared=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ahd.candidate import Candidate
+from ahd.files import write_atomic
 from ahd.proposers.base import Parent, Proposal, ProposalRequest, Proposer
 from ahd.store import Evaluation, Store
 
@@ -85,9 +85,7 @@ class Evolution:
             "spent": asdict(self.spent),
             "rng": self.rng.bit_generator.state,
         }
-        tmp = self.run_dir / f".{STATE_FILE}.tmp"
-        tmp.write_text(json.dumps(state, default=_json_default))
-        os.replace(tmp, self.run_dir / STATE_FILE)
+        write_atomic(self.run_dir / STATE_FILE, json.dumps(state, default=_json_default))
 
     def _load(self) -> bool:
         path = self.run_dir / STATE_FILE

@@ -9,12 +9,12 @@ stored with the run, so ``--resume RUN_DIR`` rebuilds the same config from the s
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ahd.files import write_atomic
 from ahd.plugins import TaskPlugin, proposers
 from ahd.sandbox import SandboxPool
 from ahd.settings import to_settings
@@ -102,11 +102,7 @@ def members_table(store: Store, result: EvolveResult, title: str) -> Any:
 
 def write_summary(run_dir: Path, fields: Mapping[str, Any]) -> Path:
     """``summary.json``, written atomically (a reader never sees half a file)."""
-    path = run_dir / SUMMARY_FILE
-    tmp = run_dir / f".{SUMMARY_FILE}.tmp"
-    tmp.write_text(json.dumps(fields, indent=2))
-    os.replace(tmp, path)
-    return path
+    return write_atomic(run_dir / SUMMARY_FILE, json.dumps(fields, indent=2))
 
 
 @dataclass

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from ahd.files import write_atomic
 
 __all__ = [
     "CACHE_FORMAT",
@@ -176,7 +176,7 @@ class ResponseCache:
             "request": request,
             **outcome,
         }
-        _write_atomic(path, json.dumps(entry, ensure_ascii=False, indent=1).encode("utf-8"))
+        write_atomic(path, json.dumps(entry, ensure_ascii=False, indent=1).encode("utf-8"))
         return path
 
 
@@ -206,19 +206,3 @@ def _parse_entry(key: str, entry: Any) -> CachedReply | CachedFailure:
     )
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

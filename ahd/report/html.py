@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import tempfile
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
+
+from ahd.files import write_atomic
 
 from .highlight import highlight_css, highlight_python
 from .layout import ROLE_COLORS
@@ -250,17 +250,5 @@ def write_report(report: RunReport, path: str | Path) -> Path:
     """Render and write the page atomically (a reader never sees half a file)."""
     path = Path(path)
     text = render_html(report)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".report-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a report is for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, text, shared=True)  # a report is for sharing
 
