@@ -4,6 +4,9 @@ Operators arrive as typed lists of first-class functions of the role's fixed sig
 loop below is compiled a single time per process; evolved operators cost only their own
 compilation. When an operator cannot be compiled, the very same loop runs as Python
 (``python_mode``): slower, flagged in the result, but otherwise identical.
+
+Over 400 lines: the compiled loop with its acceptance and operator-selection kernels, plus
+the Python driver that builds the typed operator lists; not split yet.
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ The operators only read the solution through ``sol``'s arrays and change it thro
 ``remove_customer``, so they work for TSP (one route), CVRP and OVRP (free return arcs, which
 ``inst.dist`` already encodes). Randomness comes from ``np.random`` so the engine's seed
 controls it in both jitted and plain-Python mode.
+
+The module is over 400 lines on purpose: :mod:`ahd.problems.operators.standalone` cuts each
+seed out together with the helpers and constants it uses *from this module*, so a seed and its
+helpers must stay in one file.
 """
 
 from __future__ import annotations

@@ -13,6 +13,10 @@ direction, as OVRP's free return arcs do.
 
 The destroy step leaves emptied rows in place (the engine compacts later); the helpers here
 treat such a row as a free new route, which also lets a fleet that is at its limit refill it.
+
+The module is over 400 lines on purpose: :mod:`ahd.problems.operators.standalone` cuts each
+seed out together with the insertion helpers and constants it uses *from this module*, so a
+seed and its helpers must stay in one file.
 """
 
 from __future__ import annotations
