@@ -1,6 +1,7 @@
 """Static checks: valid operators pass; every refused construct gets its exact message."""
 
 import pytest
+from operator_sources import RANDOM_DESTROY as DESTROY
 
 from ahd.static_check import (
     DEFAULT_ALLOWED_IMPORTS,
@@ -15,39 +16,6 @@ from ahd.static_check import (
 
 SMALL = {"math", "numba", "numpy"}
 ALLOWED = "allowed: math, numba, numpy"
-
-DESTROY = '''
-import numpy as np
-from numba import njit
-
-from ahd.problems.engine.state import remove_customer
-
-
-@njit
-def _pick(sol, total):
-    """A uniformly random assigned customer."""
-    t = np.random.randint(0, total)
-    for r in range(sol.nroutes[0]):
-        if t < sol.lengths[r]:
-            return sol.routes[r, t]
-        t -= sol.lengths[r]
-    return -1
-
-
-def destroy(inst, sol, n_remove, removed):
-    k = 0
-    while k < n_remove:
-        total = 0
-        for r in range(sol.nroutes[0]):
-            total += sol.lengths[r]
-        if total == 0:
-            break
-        c = _pick(sol, total)
-        remove_customer(inst, sol, c)
-        removed[k] = c
-        k += 1
-    return k
-'''
 
 REPAIR = '''
 import math

@@ -52,15 +52,3 @@ def test_offline_run_exports_a_working_team_and_resumes(tmp_path):
     assert "round 2:" in resumed.output
     state = json.loads((run_dir / "state.json").read_text())
     assert state["round"] == 2
-
-
-def test_evolve_refuses_bad_options(tmp_path):
-    runner = CliRunner()
-    bad = runner.invoke(app, ["evolve", "--problem", "knapsack", "--out", str(tmp_path / "x")])
-    assert bad.exit_code == 2 and "unknown problem" in bad.output
-    bad = runner.invoke(app, ["evolve", "--time", "soon", "--out", str(tmp_path / "x")])
-    assert bad.exit_code == 2
-    bad = runner.invoke(app, ["evolve", "--resume", str(tmp_path / "none")])
-    assert bad.exit_code == 2 and "no run to resume" in bad.output
-    bad = runner.invoke(app, ["evolve", "--replay", "--out", str(tmp_path / "y")])
-    assert bad.exit_code == 2 and "--replay needs --model" in bad.output

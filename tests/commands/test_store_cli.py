@@ -1,94 +1,28 @@
-"""``ahd leaderboard``, ``ahd show`` and ``ahd export`` on a real store, and the exported module."""
+"""``ahd leaderboard``, ``ahd show`` and ``ahd export`` on a real store (the exported module's
+own checks are in ``tests/test_export.py``)."""
 
 import importlib.util
 import sqlite3
 
-import numpy as np
 import pytest
-import typer
+from cli_apps import command_app
 from typer.testing import CliRunner
 
-from ahd.candidate import Candidate, Origin
 from ahd.commands.store_cli import register
-from ahd.export import export_candidate, import_lines, module_name
-from ahd.store import SCHEMA_VERSION, STORE_FILENAME, Evaluation, Store
+from ahd.store import SCHEMA_VERSION, STORE_FILENAME
 
 runner = CliRunner()
-
-DESTROY = '''
-import numpy as np
-from numba import njit
-
-from ahd.problems.engine.state import remove_customer
-
-
-@njit
-def _pick(sol, total):
-    t = np.random.randint(0, total)
-    for r in range(sol.nroutes[0]):
-        if t < sol.lengths[r]:
-            return sol.routes[r, t]
-        t -= sol.lengths[r]
-    return -1
-
-
-def destroy(inst, sol, n_remove, removed):
-    """Random removal."""
-    k = 0
-    while k < n_remove:
-        total = 0
-        for r in range(sol.nroutes[0]):
-            total += sol.lengths[r]
-        if total == 0:
-            break
-        c = _pick(sol, total)
-        remove_customer(inst, sol, c)
-        removed[k] = c
-        k += 1
-    return k
-'''
-
-# Relies on the evaluation preamble for its imports; the exporter must add them.
-REPAIR = '''
-def greedy(inst, sol, removed, k, penalty):
-    for i in range(k):
-        c = removed[i]
-        r, p, _ = best_insertion(inst, sol, c, penalty)
-        if r < 0:
-            r = 0
-            p = 0
-        insert_customer(inst, sol, c, r, p)
-'''
 
 
 @pytest.fixture
 def app():
-    app = typer.Typer()
-    register(app)
-    return app
+    return command_app(register)
 
 
 @pytest.fixture
-def run_dir(tmp_path):
-    run_dir = tmp_path / "run"
-    with Store.in_run_dir(run_dir) as store:
-        store.create_run("cvrp", {"time": 1}, seed=0, versions={})
-        seed_candidate = Candidate(DESTROY, ("destroy",), "cvrp", origin=Origin("seed"))
-        seed, _ = store.add_candidate(seed_candidate)
-        joint, _ = store.add_candidate(Candidate(
-            DESTROY + REPAIR, ("destroy", "repair"), "cvrp", parents=(seed,), generation=1,
-            entry_points={"repair": "greedy"},
-            origin=Origin("llm", "mutation", "mutate_v1", "some-model", 1200, 300, 0.0042),
-        ))
-        store.add_evaluations([
-            Evaluation(seed, "X-n101", "train", "ok", 1.25),
-            Evaluation(seed, "X-n106", "train", "ok", 1.75),
-            Evaluation(joint, "X-n101", "train", "ok", 0.5),
-            Evaluation(joint, "X-n106", "train", "ok", 0.75),
-            Evaluation(joint, "X-n110", "validation", "timeout", error="time limit"),
-        ])
-    assert (seed, joint) == (1, 2)
-    return run_dir
+def run_dir(scored_run_dir):
+    """Seed 1 (destroy) and its joint LLM child 2 (destroy + repair ``greedy``), scored."""
+    return scored_run_dir
 
 
 def test_leaderboard_lists_candidates_best_first(app, run_dir):
@@ -142,40 +76,6 @@ def test_export_writes_an_importable_module_with_provenance(app, run_dir, tmp_pa
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.repair is module.greedy and callable(module.destroy)
-
-
-@pytest.mark.slow
-def test_exported_operators_run_in_the_lns(run_dir, tmp_path):
-    from ahd.problems.engine.config import LNSConfig
-    from ahd.problems.engine.lns import run_lns
-    from ahd.problems.generators import uniform_cvrp
-    from ahd.problems.verify import verify
-
-    with Store.in_run_dir(run_dir, readonly=True) as store:
-        path = export_candidate(store, 2, tmp_path / "generated")
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    inst = uniform_cvrp(15, np.random.default_rng(0))
-    config = LNSConfig(iterations=20, seed=0, local_search=False)
-    result = run_lns(inst, config, destroy=[module.destroy], repair=[module.repair])
-    assert not result.python_mode and result.compile_errors == {}
-    assert verify(inst, result.routes) == pytest.approx(result.cost)
-
-
-def test_import_lines_cover_preamble_names_only():
-    assert import_lines("def f(a):\n    return np.sum(a) + math.pi\n") == [
-        "import math", "import numpy as np",
-    ]
-    from ahd.problems.plugin import CVRP
-
-    routing = CVRP.export_imports()
-    assert import_lines("@njit\ndef f(sol):\n    return compact(sol)\n", routing) == [
-        "from ahd.problems.engine.state import compact", "from numba import njit",
-    ]
-    assert import_lines("import numpy as np\ndef f(a):\n    return np.sum(a)\n") == []
-    name = module_name("my-problem", ("destroy",), 3, "abcdef0123")
-    assert name == "my_problem_destroy_3_abcdef01"
 
 
 @pytest.mark.parametrize("command", [["leaderboard"], ["show", "1"], ["export", "1"]])

@@ -7,8 +7,7 @@ behind our back. :class:`ScriptedLLMServer` speaks just enough of the OpenAI pro
 (``model="openai/NAME"``, ``api_base=server.url``, ``api_key="test"``) and answers from a script, so
 tests can stage rate limits, server errors and slow replies deterministically.
 
-Import it from a test module next to this file (pytest puts ``tests/`` on ``sys.path`` for
-those)::
+Import it from any test module (``tests/conftest.py`` puts ``tests/helpers`` on ``sys.path``)::
 
     from llm_server import Reply, ScriptedLLMServer, Status
 """

@@ -1,8 +1,9 @@
 """A planner kind as a plugin package would register it, for the plan-eval registry tests.
 
-``test_plan_eval.py`` points a hand-made ``importlib.metadata.EntryPoint`` at
-``planner_plugin_fixture:EchoPlanner`` (pytest puts this folder on ``sys.path``), so the
-entry-point loader imports a real module, as it would for an installed package.
+``tests/planners/test_planner_kinds.py`` points a hand-made ``importlib.metadata.EntryPoint``
+at ``planner_plugin_fixture:EchoPlanner`` (``tests/conftest.py`` puts this folder on
+``sys.path``), so the entry-point loader imports a real module, as it would for an installed
+package.
 """
 
 from pathlib import Path

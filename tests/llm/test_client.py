@@ -1,6 +1,6 @@
 """The LLM client against a real local OpenAI-compatible server, through the real litellm stack.
 
-Nothing is mocked: :class:`ScriptedLLMServer` (``tests/llm_server.py``) answers HTTP on
+Nothing is mocked: :class:`ScriptedLLMServer` (``tests/helpers/llm_server.py``) answers HTTP on
 127.0.0.1 from a script, so these tests exercise litellm's request building, error mapping and
 usage parsing as well as our retries, concurrency limit, cache and replay.
 """
@@ -30,7 +30,7 @@ from ahd.llm import (
 )
 from ahd.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODEL = "openai/scripted-model"
 HELLO = [{"role": "user", "content": "hello"}]
 OTHER = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "other"}]

@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 import pytest
-import typer
+from cli_apps import command_app
+from pddl_tasks import BLOCKS_DOMAIN, ROADS_COST_DOMAIN, read_pddl, write_pddl
 from typer.testing import CliRunner
 
 from ahd.planners import (
@@ -23,43 +24,12 @@ from ahd.planners import (
 )
 from ahd.planners.cli import register
 
-BLOCKS_DOMAIN = """
-(define (domain blocksworld)
-  (:requirements :strips)
-  (:predicates (clear ?x) (on-table ?x) (arm-empty) (holding ?x) (on ?x ?y))
-  (:action pickup :parameters (?ob)
-    :precondition (and (clear ?ob) (on-table ?ob) (arm-empty))
-    :effect (and (holding ?ob) (not (clear ?ob)) (not (on-table ?ob)) (not (arm-empty))))
-  (:action putdown :parameters (?ob)
-    :precondition (holding ?ob)
-    :effect (and (clear ?ob) (arm-empty) (on-table ?ob) (not (holding ?ob))))
-  (:action stack :parameters (?ob ?underob)
-    :precondition (and (clear ?underob) (holding ?ob))
-    :effect (and (arm-empty) (clear ?ob) (on ?ob ?underob) (not (clear ?underob))
-                 (not (holding ?ob))))
-  (:action unstack :parameters (?ob ?underob)
-    :precondition (and (on ?ob ?underob) (clear ?ob) (arm-empty))
-    :effect (and (holding ?ob) (clear ?underob) (not (on ?ob ?underob)) (not (clear ?ob))
-                 (not (arm-empty)))))
-"""
-
 # c on a, b on the table; goal: a on b on c
 BLOCKS_PROBLEM = """
 (define (problem sussman) (:domain blocksworld)
   (:objects a b c)
   (:init (arm-empty) (on-table a) (on c a) (clear c) (on-table b) (clear b))
   (:goal (and (on a b) (on b c))))
-"""
-
-ROADS_DOMAIN = """
-(define (domain roads)
-  (:requirements :strips :typing :action-costs :numeric-fluents)
-  (:types place)
-  (:predicates (at ?p - place) (road ?a ?b - place))
-  (:functions (total-cost) - number (length ?a ?b - place) - number)
-  (:action drive :parameters (?a ?b - place)
-    :precondition (and (at ?a) (road ?a ?b))
-    :effect (and (not (at ?a)) (at ?b) (increase (total-cost) (length ?a ?b)))))
 """
 
 ROADS_PROBLEM = """
@@ -86,9 +56,7 @@ def h(state, task):
 
 @pytest.fixture
 def blocks(tmp_path):
-    (tmp_path / "domain.pddl").write_text(BLOCKS_DOMAIN)
-    (tmp_path / "problem.pddl").write_text(BLOCKS_PROBLEM)
-    return tmp_path / "domain.pddl", tmp_path / "problem.pddl"
+    return write_pddl(tmp_path, BLOCKS_DOMAIN, BLOCKS_PROBLEM, ("domain.pddl", "problem.pddl"))
 
 
 def test_solve_returns_a_checked_plan(blocks):
@@ -145,9 +113,7 @@ def test_bad_input_raises(tmp_path, blocks):
 
 
 def test_action_costs(tmp_path):
-    (tmp_path / "d.pddl").write_text(ROADS_DOMAIN)
-    (tmp_path / "p.pddl").write_text(ROADS_PROBLEM)
-    result = solve(tmp_path / "d.pddl", tmp_path / "p.pddl", heuristic="hadd")
+    result = solve(*write_pddl(tmp_path, ROADS_COST_DOMAIN, ROADS_PROBLEM), heuristic="hadd")
     assert result.plan == ["(drive x y)", "(drive y z)"]
     assert result.cost == 7 and not result.unit_cost
     assert format_plan(result.plan, result.cost, result.unit_cost).endswith(
@@ -175,16 +141,14 @@ def test_simulate_names_the_failing_step(blocks):
 
 
 def test_simulate_checks_types_and_negative_preconditions(tmp_path):
-    (tmp_path / "d.pddl").write_text("""
+    task = read_pddl(tmp_path, """
     (define (domain s) (:requirements :strips :typing :negative-preconditions :equality)
       (:types room lamp)
       (:predicates (lit ?r - room) (near ?r - room))
       (:action on :parameters (?r - room)
-        :precondition (and (not (lit ?r)) (near ?r)) :effect (lit ?r)))""")
-    (tmp_path / "p.pddl").write_text("""
+        :precondition (and (not (lit ?r)) (near ?r)) :effect (lit ?r)))""", """
     (define (problem p) (:domain s) (:objects r - room l - lamp)
       (:init (near r)) (:goal (lit r)))""")
-    task = read_task(tmp_path / "d.pddl", tmp_path / "p.pddl")
     assert simulate(task, ["(on r)"]) == 1
     with pytest.raises(InvalidPlan, match="must be false but holds") as err:
         simulate(task, ["(on r)", "(on r)"])
@@ -216,13 +180,7 @@ def test_search_is_independent_of_string_hashing(blocks):
 
 @pytest.fixture
 def cli():
-    app = typer.Typer()
-    register(app)
-
-    @app.callback()
-    def _main() -> None:
-        """test app"""
-
+    app = command_app(register)
     runner = CliRunner()
     return lambda *args: runner.invoke(app, ["plan", *map(str, args)])
 

@@ -388,9 +388,6 @@ LLM_LOOPING = "```python\ndef h(state, task):\n    while True:\n        pass\n``
 @pytest.mark.timeout(600)
 def test_llm_planning_run_prompts_with_the_domain_and_admits_fixed_code(suite, tmp_path,
                                                                        monkeypatch):
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from llm_server import Reply, ScriptedLLMServer
 
     from ahd.store import Store

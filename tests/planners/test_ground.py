@@ -7,8 +7,9 @@ import sys
 import time
 
 import pytest
+from pddl_tasks import GRIPPER_DOMAIN, GRIPPER_PROBLEM, SWITCHES_DOMAIN, read_pddl
 
-from ahd.planners import ground, read_task
+from ahd.planners import ground
 from ahd.planners.errors import SearchTimeout
 from ahd.planners.ground import reachable_actions
 from ahd.planners.lifted import EQUALITY
@@ -31,48 +32,6 @@ ROADS_PROBLEM = """
   (:goal (at t1 c)))
 """
 
-GRIPPER_DOMAIN = """
-(define (domain gripper)
-  (:requirements :strips :typing)
-  (:types room ball gripper)
-  (:predicates (at-robby ?r - room) (at ?b - ball ?r - room) (free ?g - gripper)
-               (carry ?b - ball ?g - gripper))
-  (:action move :parameters (?from ?to - room)
-    :precondition (at-robby ?from)
-    :effect (and (at-robby ?to) (not (at-robby ?from))))
-  (:action pick :parameters (?b - ball ?r - room ?g - gripper)
-    :precondition (and (at ?b ?r) (at-robby ?r) (free ?g))
-    :effect (and (carry ?b ?g) (not (at ?b ?r)) (not (free ?g))))
-  (:action drop :parameters (?b - ball ?r - room ?g - gripper)
-    :precondition (and (carry ?b ?g) (at-robby ?r))
-    :effect (and (at ?b ?r) (free ?g) (not (carry ?b ?g)))))
-"""
-
-GRIPPER_PROBLEM = """
-(define (problem g) (:domain gripper)
-  (:objects rooma roomb - room b1 b2 b3 b4 - ball left right - gripper)
-  (:init (at-robby rooma) (free left) (free right)
-         (at b1 rooma) (at b2 rooma) (at b3 rooma) (at b4 rooma))
-  (:goal (and (at b1 roomb) (at b2 roomb) (at b3 roomb) (at b4 roomb))))
-"""
-
-SWITCHES_DOMAIN = """
-(define (domain switches)
-  (:requirements :strips :typing :negative-preconditions :equality)
-  (:types room)
-  (:constants hall - room)
-  (:predicates (at ?r - room) (lit ?r - room) (door ?a ?b - room) (dark ?r - room))
-  (:action walk :parameters (?from ?to - room)
-    :precondition (and (at ?from) (door ?from ?to) (not (= ?from ?to)))
-    :effect (and (at ?to) (not (at ?from))))
-  (:action switch-on :parameters (?r - room)
-    :precondition (and (at ?r) (not (lit ?r)) (not (= ?r hall)) (not (dark ?r)))
-    :effect (lit ?r))
-  (:action switch-off :parameters (?r - room)
-    :precondition (and (at ?r) (lit ?r))
-    :effect (not (lit ?r))))
-"""
-
 # r3 is "dark" (a static fact): switch-on r3 is pruned at grounding.
 SWITCHES_PROBLEM = """
 (define (problem s) (:domain switches)
@@ -84,9 +43,7 @@ SWITCHES_PROBLEM = """
 
 
 def lifted(tmp_path, domain, problem):
-    (tmp_path / "d.pddl").write_text(domain)
-    (tmp_path / "p.pddl").write_text(problem)
-    return read_task(tmp_path / "d.pddl", tmp_path / "p.pddl")
+    return read_pddl(tmp_path, domain, problem)
 
 
 def op_names(task):

@@ -3,6 +3,7 @@
 import math
 
 import pytest
+from pddl_tasks import read_pddl
 
 from ahd.planners import (
     HEURISTICS,
@@ -12,7 +13,6 @@ from ahd.planners import (
     ground,
     heuristic_from_source,
     load_heuristic,
-    read_task,
 )
 from ahd.planners.heuristics import api
 from ahd.planners.heuristics.base import check_value
@@ -53,10 +53,9 @@ EXPECTED = {
 
 @pytest.fixture(params=["unit", "costs"])
 def chain(request, tmp_path):
-    (tmp_path / "d.pddl").write_text(CHAIN_DOMAIN)
     metric = "(:metric minimize (total-cost))" if request.param == "costs" else ""
-    (tmp_path / "p.pddl").write_text(CHAIN_PROBLEM.format(metric=metric))
-    return request.param, ground(read_task(tmp_path / "d.pddl", tmp_path / "p.pddl"))
+    problem = CHAIN_PROBLEM.format(metric=metric)
+    return request.param, ground(read_pddl(tmp_path, CHAIN_DOMAIN, problem))
 
 
 def test_registry_lists_the_builtins():
@@ -113,17 +112,16 @@ def test_python_heuristic_sees_the_documented_task(chain):
 
 
 def test_typed_task_view(tmp_path):
-    (tmp_path / "d.pddl").write_text("""
+    lifted = read_pddl(tmp_path, """
     (define (domain roads) (:requirements :strips :typing)
       (:types city - place  truck)
       (:predicates (at ?t - truck ?p - place) (road ?a ?b - place))
       (:action drive :parameters (?t - truck ?a ?b - place)
         :precondition (and (at ?t ?a) (road ?a ?b))
-        :effect (and (not (at ?t ?a)) (at ?t ?b))))""")
-    (tmp_path / "p.pddl").write_text("""
+        :effect (and (not (at ?t ?a)) (at ?t ?b))))""", """
     (define (problem r) (:domain roads) (:objects x y - city depot - place t - truck)
       (:init (at t x) (road x y) (road y depot)) (:goal (at t depot)))""")
-    view = api.heuristic_task(ground(read_task(tmp_path / "d.pddl", tmp_path / "p.pddl")))
+    view = api.heuristic_task(ground(lifted))
     assert view.objects == {"depot": "place", "t": "truck", "x": "city", "y": "city"}
     assert view.types["city"] == "place" and view.types["object"] is None
     assert view.objects_of("place") == ("depot", "x", "y")

@@ -3,6 +3,7 @@
 import sys
 
 import pytest
+from pddl_tasks import ROADS_COST_DOMAIN, read_pddl, with_actions
 
 from ahd.planners import PlanningInputError, read_task
 from ahd.planners.lifted import Literal
@@ -36,14 +37,8 @@ SWITCHES_PROBLEM = """
 """
 
 
-def write(tmp_path, name, text):
-    path = tmp_path / name
-    path.write_text(text)
-    return path
-
-
 def read(tmp_path, domain, problem=SWITCHES_PROBLEM):
-    return read_task(write(tmp_path, "domain.pddl", domain), write(tmp_path, "p.pddl", problem))
+    return read_pddl(tmp_path, domain, problem, ("domain.pddl", "p.pddl"))
 
 
 def test_reads_typing_constants_equality_and_negation(tmp_path):
@@ -164,19 +159,10 @@ def test_missing_file(tmp_path):
         read_task(tmp_path / "nope.pddl", tmp_path / "nope2.pddl")
 
 
-COST_DOMAIN = """
-(define (domain roads)
-  (:requirements :strips :typing :action-costs :numeric-fluents)
-  (:types place)
-  (:predicates (at ?p - place) (road ?a ?b - place))
-  (:functions (total-cost) - number (length ?a ?b - place) - number)
-  (:action drive :parameters (?a ?b - place)
-    :precondition (and (at ?a) (road ?a ?b))
-    :effect (and (not (at ?a)) (at ?b) (increase (total-cost) (length ?a ?b))))
-  (:action teleport :parameters (?a ?b - place)
+# Roads with a second, fixed-cost action.
+COST_DOMAIN = with_actions(ROADS_COST_DOMAIN, """(:action teleport :parameters (?a ?b - place)
     :precondition (at ?a)
-    :effect (and (not (at ?a)) (at ?b) (increase (total-cost) 10))))
-"""
+    :effect (and (not (at ?a)) (at ?b) (increase (total-cost) 10)))""")
 
 COST_PROBLEM = """
 (define (problem r) (:domain roads)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from cli_apps import command_app
 from typer.testing import CliRunner
 
 from ahd.planners.competition import (
@@ -51,14 +52,7 @@ CLI_CODE = (
 
 
 def cli_app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def main() -> None:
-        """Test app."""
-
-    register(app)
-    return app
+    return command_app(register)
 
 
 @pytest.fixture(scope="module")

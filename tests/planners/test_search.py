@@ -3,37 +3,23 @@
 import time
 
 import pytest
+from pddl_tasks import (
+    BLOCKS_DOMAIN,
+    GRIPPER_DOMAIN,
+    GRIPPER_PROBLEM,
+    SWITCHES_DOMAIN,
+    read_pddl,
+)
 
 from ahd.planners import (
     HEURISTICS,
     PythonHeuristic,
     greedy_best_first_search,
     ground,
-    read_task,
     simulate,
     warm_up,
 )
 from ahd.planners.warmup import tiny_task
-
-BLOCKS_DOMAIN = """
-(define (domain blocksworld)
-  (:requirements :strips)
-  (:predicates (clear ?x) (on-table ?x) (arm-empty) (holding ?x) (on ?x ?y))
-  (:action pickup :parameters (?ob)
-    :precondition (and (clear ?ob) (on-table ?ob) (arm-empty))
-    :effect (and (holding ?ob) (not (clear ?ob)) (not (on-table ?ob)) (not (arm-empty))))
-  (:action putdown :parameters (?ob)
-    :precondition (holding ?ob)
-    :effect (and (clear ?ob) (arm-empty) (on-table ?ob) (not (holding ?ob))))
-  (:action stack :parameters (?ob ?underob)
-    :precondition (and (clear ?underob) (holding ?ob))
-    :effect (and (arm-empty) (clear ?ob) (on ?ob ?underob) (not (clear ?underob))
-                 (not (holding ?ob))))
-  (:action unstack :parameters (?ob ?underob)
-    :precondition (and (on ?ob ?underob) (clear ?ob) (arm-empty))
-    :effect (and (holding ?ob) (clear ?underob) (not (on ?ob ?underob)) (not (clear ?ob))
-                 (not (arm-empty)))))
-"""
 
 
 def blocks_problem(init: list[str], goal: list[str]) -> str:
@@ -50,49 +36,7 @@ def blocks_problem(init: list[str], goal: list[str]) -> str:
             f" (:init {' '.join(facts)}) (:goal (and {' '.join(goals)})))")
 
 
-GRIPPER_DOMAIN = """
-(define (domain gripper)
-  (:requirements :strips :typing)
-  (:types room ball gripper)
-  (:predicates (at-robby ?r - room) (at ?b - ball ?r - room) (free ?g - gripper)
-               (carry ?b - ball ?g - gripper))
-  (:action move :parameters (?from ?to - room)
-    :precondition (at-robby ?from)
-    :effect (and (at-robby ?to) (not (at-robby ?from))))
-  (:action pick :parameters (?b - ball ?r - room ?g - gripper)
-    :precondition (and (at ?b ?r) (at-robby ?r) (free ?g))
-    :effect (and (carry ?b ?g) (not (at ?b ?r)) (not (free ?g))))
-  (:action drop :parameters (?b - ball ?r - room ?g - gripper)
-    :precondition (and (carry ?b ?g) (at-robby ?r))
-    :effect (and (at ?b ?r) (free ?g) (not (carry ?b ?g)))))
-"""
-
-GRIPPER_PROBLEM = """
-(define (problem g) (:domain gripper)
-  (:objects rooma roomb - room b1 b2 b3 b4 - ball left right - gripper)
-  (:init (at-robby rooma) (free left) (free right)
-         (at b1 rooma) (at b2 rooma) (at b3 rooma) (at b4 rooma))
-  (:goal (and (at b1 roomb) (at b2 roomb) (at b3 roomb) (at b4 roomb))))
-"""
-
-# Negative preconditions (fluent and static), equality, a constant, a negative goal.
-SWITCHES_DOMAIN = """
-(define (domain switches)
-  (:requirements :strips :typing :negative-preconditions :equality)
-  (:types room)
-  (:constants hall - room)
-  (:predicates (at ?r - room) (lit ?r - room) (door ?a ?b - room) (dark ?r - room))
-  (:action walk :parameters (?from ?to - room)
-    :precondition (and (at ?from) (door ?from ?to) (not (= ?from ?to)))
-    :effect (and (at ?to) (not (at ?from))))
-  (:action switch-on :parameters (?r - room)
-    :precondition (and (at ?r) (not (lit ?r)) (not (= ?r hall)) (not (dark ?r)))
-    :effect (lit ?r))
-  (:action switch-off :parameters (?r - room)
-    :precondition (and (at ?r) (lit ?r))
-    :effect (not (lit ?r))))
-"""
-
+# SWITCHES_DOMAIN's negative preconditions (fluent and static) and equality, a negative goal.
 SWITCHES_PROBLEM = """
 (define (problem s) (:domain switches)
   (:objects r1 r2 r3 - room)
@@ -115,9 +59,7 @@ def tasks(tmp_path_factory):
     out = {}
     for name, (domain, problem) in TASKS.items():
         d = tmp_path_factory.mktemp(name)
-        (d / "domain.pddl").write_text(domain)
-        (d / "problem.pddl").write_text(problem)
-        out[name] = ground(read_task(d / "domain.pddl", d / "problem.pddl"))
+        out[name] = ground(read_pddl(d, domain, problem, ("domain.pddl", "problem.pddl")))
     return out
 
 
@@ -209,10 +151,8 @@ def test_memory_limit(tasks):
 
 def test_exhausted_open_list_is_unsolvable(tmp_path):
     # (on a a) is relaxed-reachable (stack a a grounds) but no real state has it.
-    (tmp_path / "d.pddl").write_text(BLOCKS_DOMAIN)
-    (tmp_path / "p.pddl").write_text(blocks_problem(["ab", "c"], ["cb"]).replace(
-        "(:goal (and", "(:goal (and (on a a)"))
-    task = ground(read_task(tmp_path / "d.pddl", tmp_path / "p.pddl"))
+    problem = blocks_problem(["ab", "c"], ["cb"]).replace("(:goal (and", "(:goal (and (on a a)")
+    task = ground(read_pddl(tmp_path, BLOCKS_DOMAIN, problem))
     assert task.unsolvable is None
     for lazy in (False, True):
         outcome = greedy_best_first_search(task, "hff", lazy=lazy)
@@ -220,9 +160,8 @@ def test_exhausted_open_list_is_unsolvable(tmp_path):
 
 
 def test_unreachable_goal_needs_no_search(tmp_path):
-    (tmp_path / "d.pddl").write_text(GRIPPER_DOMAIN)
-    (tmp_path / "p.pddl").write_text(GRIPPER_PROBLEM.replace("(at b4 roomb)", "(carry b4 b4)"))
-    task = ground(read_task(tmp_path / "d.pddl", tmp_path / "p.pddl"))
+    problem = GRIPPER_PROBLEM.replace("(at b4 roomb)", "(carry b4 b4)")
+    task = ground(read_pddl(tmp_path, GRIPPER_DOMAIN, problem))
     outcome = greedy_best_first_search(task, "hff")
     assert outcome.status == "unsolvable" and outcome.expanded == 0
 
@@ -254,9 +193,7 @@ def test_failing_heuristic_is_an_error(tasks, lazy):
 
 
 def test_goal_already_true(tmp_path):
-    (tmp_path / "d.pddl").write_text(BLOCKS_DOMAIN)
-    (tmp_path / "p.pddl").write_text(blocks_problem(["ab"], ["ab"]))
-    task = ground(read_task(tmp_path / "d.pddl", tmp_path / "p.pddl"))
+    task = ground(read_pddl(tmp_path, BLOCKS_DOMAIN, blocks_problem(["ab"], ["ab"])))
     outcome = greedy_best_first_search(task, "hff")
     assert outcome.status == "solved" and outcome.plan == [] and outcome.expanded == 0
 

@@ -325,20 +325,27 @@ def test_composed_destroy_compiles_in_nopython_mode():
 # ----------------------------------------------------------------------------- exchange_statement
 
 
-@pytest.mark.parametrize("role", ["destroy", "repair"])
-def test_exchange_statement_results_parse_and_differ(role):
-    made = 0
+def _exchanges(role: str):
+    """Every ordered pair of ``role`` seeds, three rng seeds each: ``(a, b, sa, sb, rng_seed,
+    out)`` with ``out`` the statement exchange of ``sa`` with ``sb`` (``None``: none made)."""
     for i, (a, b) in enumerate(itertools.permutations(VRP[role], 2)):
         sa, sb = standalone_source(role, a), standalone_source(role, b)
         for seed in range(3):
-            out = gp.exchange_statement(sa, sb, role, _rng(100 * i + seed))
-            if out is None:
-                continue
-            made += 1
-            tree = ast.parse(out)
-            assert any(isinstance(n, ast.FunctionDef) and n.name == role for n in tree.body)
-            assert ast.dump(tree) != ast.dump(ast.parse(sa))
-            assert gp.exchange_statement(sa, sb, role, _rng(100 * i + seed)) == out
+            rng_seed = 100 * i + seed
+            yield a, b, sa, sb, rng_seed, gp.exchange_statement(sa, sb, role, _rng(rng_seed))
+
+
+@pytest.mark.parametrize("role", ["destroy", "repair"])
+def test_exchange_statement_results_parse_and_differ(role):
+    made = 0
+    for _, _, sa, sb, rng_seed, out in _exchanges(role):
+        if out is None:
+            continue
+        made += 1
+        tree = ast.parse(out)
+        assert any(isinstance(n, ast.FunctionDef) and n.name == role for n in tree.body)
+        assert ast.dump(tree) != ast.dump(ast.parse(sa))
+        assert gp.exchange_statement(sa, sb, role, _rng(rng_seed)) == out
     assert made >= 5
 
 
@@ -347,15 +354,12 @@ def test_exchange_statement_never_leaves_a_name_undefined(role):
     # The exchange checks that the incoming statement's names exist in the recipient, but
     # replacing the only assignment of a name (``q = ...``) must not be allowed either.
     bad = []
-    for i, (a, b) in enumerate(itertools.permutations(VRP[role], 2)):
-        sa, sb = standalone_source(role, a), standalone_source(role, b)
-        for seed in range(3):
-            out = gp.exchange_statement(sa, sb, role, _rng(100 * i + seed))
-            if out is None:
-                continue
-            undefined = [m for m in check_source(out, {role: role}) if "is not defined" in m]
-            if undefined:
-                bad.append((a, b, seed, undefined[0]))
+    for a, b, _, _, rng_seed, out in _exchanges(role):
+        if out is None:
+            continue
+        undefined = [m for m in check_source(out, {role: role}) if "is not defined" in m]
+        if undefined:
+            bad.append((a, b, rng_seed, undefined[0]))
     assert bad == []
 
 

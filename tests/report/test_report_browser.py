@@ -16,7 +16,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_report import page_text, real_run, synthetic_run
 from typer.testing import CliRunner
 
 from ahd.report import collect_run, write_report
@@ -65,26 +64,24 @@ def _check(page: Path, profile: Path, min_plots: int) -> None:
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_real_run_report_renders_in_chromium(tmp_path_factory, tmp_path):
-    from test_report import report_app
-
-    run_dir, _ = real_run(tmp_path_factory)
+def test_real_run_report_renders_in_chromium(real_run, report_app, page_text, tmp_path):
+    run_dir, _ = real_run
     out = tmp_path / "report.html"
-    result = CliRunner().invoke(report_app(), ["report", str(run_dir), "--out", str(out)])
+    result = CliRunner().invoke(report_app, ["report", str(run_dir), "--out", str(out)])
     assert result.exit_code == 0, result.output
     # convergence, usage, membership (images); lineage and routes (SVG)
     _check(out, tmp_path / "profile", min_plots=5)
     assert "routes" in page_text(out.read_text())
 
 
-def test_llm_run_report_renders_in_chromium(tmp_path):
+def test_llm_run_report_renders_in_chromium(synthetic_run, tmp_path):
     run_dir = synthetic_run(tmp_path / "run")
     page = write_report(collect_run(run_dir, routes=False), tmp_path / "report.html")
     # both convergences, usage, membership, LLM usage, failures (images); lineage (SVG)
     _check(page, tmp_path / "profile", min_plots=7)
 
 
-def test_a_broken_plot_is_caught(tmp_path):
+def test_a_broken_plot_is_caught(synthetic_run, tmp_path):
     """The check itself: a plot that does not decode and a script error are reported."""
     run_dir = synthetic_run(tmp_path / "run", llm=False)
     page = write_report(collect_run(run_dir, routes=False), tmp_path / "report.html")

@@ -14,7 +14,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +71,23 @@ class Ctx:
     path: Path = field(default_factory=lambda: Path(f"/tmp/ahd_escape_{uuid.uuid4().hex}"))
     listener: socket.socket | None = None
     pids_before: list = field(default_factory=list)
+
+
+@contextmanager
+def attack_context(pool: SandboxPool) -> Iterator[Ctx]:
+    """A :class:`Ctx` for one hostile run on ``pool``: its worker pids before the run, a
+    listening socket to connect to; the socket is closed and the escape file removed after."""
+    ctx = Ctx()
+    ctx.pool = pool
+    ctx.pids_before = pool.worker_pids
+    ctx.listener = socket.socket()
+    ctx.listener.bind(("127.0.0.1", 0))
+    ctx.listener.listen(1)
+    try:
+        yield ctx
+    finally:
+        ctx.listener.close()
+        ctx.path.unlink(missing_ok=True)
 
 
 @dataclass
@@ -149,14 +167,8 @@ def test_corpus_is_complete():
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_hostile(pool, name):
     case = CASES[name]
-    ctx = Ctx()
-    ctx.pool = pool
-    ctx.pids_before = pool.worker_pids
-    ctx.listener = socket.socket()
-    ctx.listener.bind(("127.0.0.1", 0))
-    ctx.listener.listen(1)
-    nprocs = len(os.listdir("/proc"))
-    try:
+    with attack_context(pool) as ctx:
+        nprocs = len(os.listdir("/proc"))
         r = pool.run(hostile(name), case.args(ctx), case.limits)
         assert r.status in case.expect, r
         assert r.value is None or r.status == "ok"
@@ -164,9 +176,6 @@ def test_hostile(pool, name):
         assert FAKE_KEY not in repr(r), "the parent's secret reached the candidate"
         assert len(os.listdir("/proc")) < nprocs + 20  # nothing left running
         assert_still_serves(pool)
-    finally:
-        ctx.listener.close()
-        ctx.path.unlink(missing_ok=True)
 
 
 def _landlock_abi() -> int:
@@ -195,21 +204,12 @@ def test_each_layer_alone_stops_its_attacks(layer):
         assert p.active_layers == {layer}
         for name in ALONE[layer]:
             case = CASES[name]
-            ctx = Ctx()
-            ctx.pool = p
-            ctx.pids_before = p.worker_pids
-            ctx.listener = socket.socket()
-            ctx.listener.bind(("127.0.0.1", 0))
-            ctx.listener.listen(1)
-            try:
+            with attack_context(p) as ctx:
                 r = p.run(hostile(name), case.args(ctx), case.limits)
                 assert r.status in case.expect, (name, r)
                 if name != "kill_parent":  # its check wants seccomp's EPERM
                     case.check(r, ctx)
                 assert p.worker_pids == ctx.pids_before, f"{name} killed the worker"
-            finally:
-                ctx.listener.close()
-                ctx.path.unlink(missing_ok=True)
 
 
 # --- normal use -------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ the evaluation time.
 """
 
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -61,21 +60,10 @@ def run_evaluation(run_dir: Path, n: int, pause: float = 0.0) -> int:
     return performed
 
 
-def count_rows(db: Path, table: str) -> int:
-    """Rows in ``table``, read-only (0 while the worker has not created the schema yet)."""
-    try:
-        conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
-    except sqlite3.OperationalError:
-        return 0
-    try:
-        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
-    finally:
-        conn.close()
-
-
 def test_sigkill_loses_only_work_in_flight_and_resume_completes(tmp_path):
+    # Imported here: the worker (this file run as a script) has no tests/helpers on its path.
+    from sqlite_probe import count_rows
+
     run_dir = tmp_path / "run"
     db = run_dir / STORE_FILENAME
     worker = subprocess.Popen(

@@ -4,6 +4,7 @@ import sqlite3
 from dataclasses import dataclass
 
 import pytest
+from operator_sources import constant_destroy
 
 from ahd.candidate import Candidate, Origin
 from ahd.store import (
@@ -20,12 +21,8 @@ from ahd.store import (
 )
 
 
-def source(value: int) -> str:
-    return f"def destroy(inst, sol, n_remove, removed):\n    return {value}\n"
-
-
 def cand(value: int, roles=("destroy",), **kwargs) -> Candidate:
-    return Candidate(source(value), roles, "cvrp", **kwargs)
+    return Candidate(constant_destroy(value), roles, "cvrp", **kwargs)
 
 
 @pytest.fixture
@@ -60,7 +57,7 @@ def test_reopening_keeps_data(tmp_path):
         cid, _ = s.add_candidate(cand(1))
     with Store.in_run_dir(tmp_path) as s:
         assert s.open_run().id == run.id
-        assert s.get_candidate(cid).source == source(1)
+        assert s.get_candidate(cid).source == constant_destroy(1)
 
 
 def test_store_refuses_a_newer_schema(tmp_path):
@@ -298,7 +295,7 @@ def test_readonly_store_reads_but_refuses_writes(tmp_path):
         s.create_run("cvrp")
         cid, _ = s.add_candidate(cand(1))
     with Store.in_run_dir(tmp_path, readonly=True) as ro:
-        assert ro.get_candidate(cid).source == source(1)
+        assert ro.get_candidate(cid).source == constant_destroy(1)
         ro.open_run()
         with pytest.raises(StoreError, match="read-only"):
             ro.add_candidate(cand(2))

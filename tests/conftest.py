@@ -1,0 +1,53 @@
+"""Fixtures shared by several test folders, and the one place that puts ``tests/helpers`` on
+``sys.path``.
+
+Test modules import the helper modules by their plain names (``from llm_server import Reply``,
+``from operator_sources import RANDOM_DESTROY``); no test patches ``sys.path`` itself. Tests are
+collected in pytest's default ``prepend`` import mode without ``__init__.py`` files, so test file
+basenames must stay unique across ``tests/``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+HELPERS = Path(__file__).resolve().parent / "helpers"
+if str(HELPERS) not in sys.path:
+    sys.path.insert(0, str(HELPERS))
+
+
+@pytest.fixture
+def scored_run_dir(tmp_path: Path) -> Path:
+    """A CVRP run directory with two scored candidates, for the store commands and the exporter.
+
+    Candidate 1 is a seed destroy operator (``RANDOM_DESTROY``; train 1.25 and 1.75). Candidate
+    2 is its LLM child, a joint destroy + repair whose repair entry point ``greedy`` uses names
+    only the evaluation preamble imports (train 0.5 and 0.75, one validation timeout).
+    """
+    from operator_sources import PREAMBLE_REPAIR, RANDOM_DESTROY
+
+    from ahd.candidate import Candidate, Origin
+    from ahd.store import Evaluation, Store
+
+    run_dir = tmp_path / "run"
+    with Store.in_run_dir(run_dir) as store:
+        store.create_run("cvrp", {"time": 1}, seed=0, versions={})
+        seed_candidate = Candidate(RANDOM_DESTROY, ("destroy",), "cvrp", origin=Origin("seed"))
+        seed, _ = store.add_candidate(seed_candidate)
+        joint, _ = store.add_candidate(Candidate(
+            RANDOM_DESTROY + PREAMBLE_REPAIR, ("destroy", "repair"), "cvrp", parents=(seed,),
+            generation=1, entry_points={"repair": "greedy"},
+            origin=Origin("llm", "mutation", "mutate_v1", "some-model", 1200, 300, 0.0042),
+        ))
+        store.add_evaluations([
+            Evaluation(seed, "X-n101", "train", "ok", 1.25),
+            Evaluation(seed, "X-n106", "train", "ok", 1.75),
+            Evaluation(joint, "X-n101", "train", "ok", 0.5),
+            Evaluation(joint, "X-n106", "train", "ok", 0.75),
+            Evaluation(joint, "X-n110", "validation", "timeout", error="time limit"),
+        ])
+    assert (seed, joint) == (1, 2)
+    return run_dir
