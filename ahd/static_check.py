@@ -17,16 +17,9 @@ import ast
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-#: Parameter names of the routing roles (see ``ahd.problems.engine.signatures``); the names
-#: only appear in messages, the arity is what is checked.
-ROUTING_PARAMS: dict[str, tuple[str, ...]] = {
-    "destroy": ("inst", "sol", "n_remove", "removed"),
-    "repair": ("inst", "sol", "removed", "k", "penalty"),
-    "improve": ("inst", "sol", "penalty"),
-}
-
-#: Modules operator code may import (a listed module also permits its submodules).
-DEFAULT_ALLOWED_IMPORTS = frozenset({"math", "numba", "numpy", "ahd.problems.engine.state"})
+#: Modules candidate code may import unless the task says otherwise (a listed module also
+#: permits its submodules); a task adds its own (routing: its engine's state primitives).
+DEFAULT_ALLOWED_IMPORTS = frozenset({"math", "numba", "numpy"})
 
 #: Builtins with the reason they are refused, shown to the proposer.
 FORBIDDEN_BUILTINS: dict[str, str] = {
@@ -70,7 +63,7 @@ class RoleSpec:
     Parameters
     ----------
     role
-        Role name (``"destroy"`` ...).
+        Role name (``"destroy"``, ``"heuristic"`` ...).
     params
         Parameter names, used in messages; their number is the required arity.
     entry_point
@@ -97,21 +90,13 @@ class RoleSpec:
         """Number of positional parameters the entry point must take."""
         return len(self.params)
 
-    @classmethod
-    def routing(cls, role: str, entry_point: str = "") -> RoleSpec:
-        """The spec of a routing role (``destroy``, ``repair`` or ``improve``)."""
-        if role not in ROUTING_PARAMS:
-            known = list(ROUTING_PARAMS)
-            raise ValueError(f"unknown routing role {role!r}; expected one of {known}")
-        return cls(role, ROUTING_PARAMS[role], entry_point)
-
 
 def role_specs(roles, entry_points: Mapping[str, str] | None = None) -> list[RoleSpec]:
     """Normalize the accepted ways of naming roles to a list of :class:`RoleSpec`.
 
     ``roles`` may be a mapping role -> arity (parameters are then named ``arg0`` ...), a
-    :class:`RoleSpec`, a routing role name, or an iterable of specs and routing role names.
-    ``entry_points`` overrides the function name per role.
+    :class:`RoleSpec`, or an iterable of specs. ``entry_points`` overrides the function name
+    per role. A bare role name is refused: its arity belongs to the task that defines the role.
     """
     entry = dict(entry_points or {})
     if isinstance(roles, (RoleSpec, str)):
@@ -121,19 +106,17 @@ def role_specs(roles, entry_points: Mapping[str, str] | None = None) -> list[Rol
         for role, arity in roles.items():
             if int(arity) < 0:
                 raise ValueError(f"arity of {role!r} must be >= 0, got {arity}")
-            params = ROUTING_PARAMS.get(role)
-            if params is None or len(params) != arity:
-                params = tuple(f"arg{i}" for i in range(int(arity)))
+            params = tuple(f"arg{i}" for i in range(int(arity)))
             specs.append(RoleSpec(role, params, entry.get(role, "")))
         return specs
     specs = []
     for item in roles:
-        if isinstance(item, RoleSpec):
-            spec = item
-            if item.role in entry:
-                spec = RoleSpec(item.role, item.params, entry[item.role])
-        else:
-            spec = RoleSpec.routing(item, entry.get(item, ""))
+        if not isinstance(item, RoleSpec):
+            raise TypeError(f"role {item!r}: give a RoleSpec (the task's role, with its "
+                            "parameters) or a mapping role -> arity")
+        spec = item
+        if item.role in entry:
+            spec = RoleSpec(item.role, item.params, entry[item.role])
         specs.append(spec)
     return specs
 
@@ -339,8 +322,8 @@ def static_check(
     source
         Candidate Python source.
     roles
-        Which functions it must define: a mapping role -> arity, a :class:`RoleSpec`, a routing
-        role name, or an iterable of those (see :func:`role_specs`).
+        Which functions it must define: a mapping role -> arity, a :class:`RoleSpec`, or an
+        iterable of specs (see :func:`role_specs`).
     allowed_imports
         Module names it may import; each also permits its submodules.
     allowed_names

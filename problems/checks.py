@@ -16,7 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from ahd.static_check import SAFE_BUILTINS, RoleSpec, parse_source, static_check
+from ahd.static_check import (
+    DEFAULT_ALLOWED_IMPORTS,
+    SAFE_BUILTINS,
+    RoleSpec,
+    parse_source,
+    static_check,
+)
 from ahd.trust import MAX_ERROR_CHARS, InvalidOutput, is_int, is_real, score_like
 
 from .requests import (
@@ -27,6 +33,24 @@ from .requests import (
     STAT_ROLES,
     STATE_MODULE,
 )
+
+#: Parameter names of the routing roles (see :mod:`ahd.problems.engine.signatures`); the names
+#: only appear in messages, the arity is what is checked.
+ROUTING_PARAMS: dict[str, tuple[str, ...]] = {
+    "destroy": ("inst", "sol", "n_remove", "removed"),
+    "repair": ("inst", "sol", "removed", "k", "penalty"),
+    "improve": ("inst", "sol", "penalty"),
+}
+#: Modules operator code may import: the core's defaults and the engine's state primitives.
+ROUTING_IMPORTS = DEFAULT_ALLOWED_IMPORTS | {STATE_MODULE}
+
+
+def routing_spec(role: str, entry_point: str = "") -> RoleSpec:
+    """The static-check spec of a routing role (``destroy``, ``repair`` or ``improve``)."""
+    if role not in ROUTING_PARAMS:
+        raise ValueError(f"unknown routing role {role!r}; expected one of {list(ROUTING_PARAMS)}")
+    return RoleSpec(role, ROUTING_PARAMS[role], entry_point)
+
 
 # ------------------------------------------------------------------------------ static checks
 
@@ -42,7 +66,7 @@ def _contract_for(role: str, entry: str, node: ast.FunctionDef) -> list[str]:
             returns.append(item)
         stack.extend(ast.iter_child_nodes(item))
     returns.sort(key=lambda r: r.lineno)
-    signature = f"def {entry}({', '.join(RoleSpec.routing(role).params)})"
+    signature = f"def {entry}({', '.join(routing_spec(role).params)})"
     out = []
     if role in ("repair", "improve"):
         for ret in returns:
@@ -127,9 +151,9 @@ def check_source(
     """Static problems of one source filling ``role -> entry`` (empty list: it may run)."""
     if not isinstance(source, str) or not source.strip():
         return ["the source is empty: define one top-level function per role"]
-    specs = [RoleSpec.routing(role, entry) for role, entry in role_entries.items()]
+    specs = [routing_spec(role, entry) for role, entry in role_entries.items()]
     names = default_allowed_names() if allowed_names is None else frozenset(allowed_names)
-    messages = static_check(source, specs, allowed_names=names)
+    messages = static_check(source, specs, ROUTING_IMPORTS, allowed_names=names)
     if messages:
         return messages
     return contract_messages(source, role_entries)
