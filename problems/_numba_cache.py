@@ -10,16 +10,32 @@ a millisecond per process.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 _PACKAGES = ("engine", "operators")
 _MARKER = ".numba-sources"
 
 
+def cache_dirs(root: Path, pkg: str) -> list[Path]:
+    """Where numba caches ``root/pkg``'s functions: next to the sources, and, when
+    ``NUMBA_CACHE_DIR`` is set (sandbox workers compiling with bounds checks set it, see
+    :func:`ahd.sandbox.environment.checked_cache_dir`), numba's mirror of that folder there."""
+    dirs = [root / pkg / "__pycache__"]
+    user = os.environ.get("NUMBA_CACHE_DIR")
+    if user:
+        source_dir = os.path.abspath(root / pkg)
+        digest = hashlib.sha1(source_dir.encode()).hexdigest()  # numba's own naming
+        dirs.append(Path(user) / f"{os.path.basename(source_dir)}_{digest}")
+    return dirs
+
+
 def clear_stale_caches(root: Path | None = None) -> bool:
     """Clear the numba caches of the engine and operators if their sources changed.
 
-    Returns True when caches were cleared. Read-only installs are left alone.
+    Each cache location keeps its own marker, so the bounds-checked cache of sandbox workers
+    is cleared as well as the package's own. Returns True when caches were cleared. Read-only
+    locations are left alone.
     """
     root = root or Path(__file__).resolve().parent
     digest = hashlib.sha256()
@@ -28,19 +44,23 @@ def clear_stale_caches(root: Path | None = None) -> bool:
             digest.update(src.name.encode())
             digest.update(src.read_bytes())
     stamp = digest.hexdigest()
-    marker = root / "engine" / "__pycache__" / _MARKER
-    try:
-        if marker.read_text() == stamp:
-            return False
-    except OSError:
-        pass
-    try:
-        for pkg in _PACKAGES:
-            for pattern in ("*.nbi", "*.nbc"):
-                for f in (root / pkg / "__pycache__").glob(pattern):
-                    f.unlink(missing_ok=True)
-        marker.parent.mkdir(exist_ok=True)
-        marker.write_text(stamp)
-    except OSError:
-        return False
-    return True
+    cleared = False
+    for location in range(len(cache_dirs(root, _PACKAGES[0]))):
+        dirs = [cache_dirs(root, pkg)[location] for pkg in _PACKAGES]
+        marker = dirs[0] / _MARKER
+        try:
+            if marker.read_text() == stamp:
+                continue
+        except OSError:
+            pass
+        try:
+            for folder in dirs:
+                for pattern in ("*.nbi", "*.nbc"):
+                    for f in folder.glob(pattern):
+                        f.unlink(missing_ok=True)
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(stamp)
+        except OSError:
+            continue
+        cleared = True
+    return cleared

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import tempfile
 
 #: Environment variables whose names match these (case-insensitively) never reach a worker.
 SECRET_PATTERNS = ("*KEY*", "*TOKEN*", "*SECRET*", "*PASSWORD*", "*PASSWD*", "*CREDENTIAL*")
@@ -39,3 +40,28 @@ def scrub_environ(extra: tuple[str, ...] = ()) -> None:
     """Remove secret-looking variables from this process's own environment."""
     for name in [k for k in os.environ if is_secret(k, extra)]:
         del os.environ[name]
+
+
+def checked_cache_dir() -> str:
+    """Where sandbox workers keep numba's on-disk cache of code compiled with bounds checks.
+
+    numba's cache key does not include ``NUMBA_BOUNDSCHECK``: a worker that compiled the engine
+    with bounds checks into the package's own ``__pycache__`` made every later trusted process
+    (``ahd solve``, the benchmarks) load the checked machine code, about 1.8x slower. Workers
+    therefore cache under this separate, persistent directory (``NUMBA_CACHE_DIR`` for them
+    only): ``$NUMBA_CACHE_DIR/ahd-boundscheck`` when the user set one, else
+    ``$XDG_CACHE_HOME/ahd/numba-boundscheck`` (``~/.cache``), else a per-user temp directory.
+    """
+    user = os.environ.get("NUMBA_CACHE_DIR")
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    candidates = [os.path.join(user, "ahd-boundscheck")] if user else []
+    candidates += [os.path.join(home, "ahd", "numba-boundscheck"),
+                   os.path.join(tempfile.gettempdir(), f"ahd-numba-boundscheck-{os.getuid()}")]
+    for path in candidates:
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(path, os.W_OK):
+            return path
+    return candidates[-1]

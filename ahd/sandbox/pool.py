@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
-from ahd.sandbox.environment import WORKER_ENV, scrubbed_environ
+from ahd.sandbox.environment import WORKER_ENV, checked_cache_dir, scrubbed_environ
 from ahd.sandbox.handle import WorkerHandle
 from ahd.sandbox.layers import ALL_LAYERS, default_readable_paths
 from ahd.sandbox.prewarm import PREWARM_LEVELS
@@ -165,7 +165,12 @@ class SandboxPool:
         env = scrubbed_environ(dict(os.environ), tuple(scrub_env))
         env.update(WORKER_ENV)
         if boundscheck:
+            # Checked code must never land in the cache trusted processes load (see
+            # checked_cache_dir); the worker drops the setting after its warm-up, so candidate
+            # code still caches next to its own file in ``shared_dir``.
             env["NUMBA_BOUNDSCHECK"] = "1"
+            env["NUMBA_CACHE_DIR"] = checked_cache_dir()
+            config["own_cache_dir"] = True
         else:
             env.pop("NUMBA_BOUNDSCHECK", None)
         self._workers = [WorkerHandle(config, env) for _ in range(n_workers)]

@@ -88,6 +88,10 @@ def serve(conn: Connection) -> int:
         if warmup is not None:
             func, _ = resolve_spec(normalize_spec(warmup))
             func()
+        if config.get("own_cache_dir") and "numba" in sys.modules:
+            # What the warm-up compiled keeps its checked cache; functions defined from now on
+            # (candidate code) cache next to their own file, as without NUMBA_CACHE_DIR.
+            sys.modules["numba"].config.CACHE_DIR = ""
         probe = probe_layers()
         prepare_seccomp()
         base_dir = tempfile.mkdtemp(prefix="ahd-sandbox-")
