@@ -10,13 +10,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from sqlite_probe import count_rows
 
 from ahd.store import STORE_FILENAME, Store, pending_work
 
@@ -38,22 +38,6 @@ def load_run_module():
 
 run_mod = load_run_module()
 TOTAL = run_mod.N_CANDIDATES * len(run_mod.INSTANCES)
-
-
-def count_rows(db: Path, table: str) -> int:
-    """Rows in ``table``, read-only (0 while the run has not created the schema yet)."""
-    if not db.exists():
-        return 0
-    try:
-        conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
-    except sqlite3.OperationalError:
-        return 0
-    try:
-        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
-    finally:
-        conn.close()
 
 
 def alive(pid: int) -> bool:

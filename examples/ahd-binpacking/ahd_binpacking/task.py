@@ -41,6 +41,7 @@ from ahd.candidate import Candidate, Origin
 from ahd.evolve.task import RunSummary, TeamOutcome
 from ahd.sandbox import SandboxLimits
 from ahd.static_check import SAFE_BUILTINS, RoleSpec, static_check
+from ahd.trust import record_status
 
 from . import texts
 from .child import CHILD_SPEC
@@ -63,10 +64,6 @@ ENTRY = "priority"
 ALLOWED_IMPORTS = frozenset({"math", "numpy"})
 #: Names candidate code may use unbound (the child provides ``np``, ``numpy`` and ``math``).
 ALLOWED_NAMES = SAFE_BUILTINS | frozenset({"np", "numpy", "math", "OverflowError"})
-#: Sandbox status -> record status (``ok`` is looked into).
-SANDBOX_STATUS = {"timeout": "timeout", "cpu_limit": "timeout", "memory": "memory",
-                  "crashed": "crashed", "killed": "crashed", "output_limit": "error",
-                  "bad_result": "invalid", "error": "error"}
 #: Most smoke results kept for reuse by ``evaluate(team, "train")``.
 REUSE_LIMIT = 2000
 
@@ -202,7 +199,7 @@ class BinPackingTask:
                     for inst in instances]
 
         if result.status != "ok":
-            status = SANDBOX_STATUS.get(result.status, "error")
+            status = record_status(result.status)
             error = result.error or result.status
             if status == "timeout":
                 error = (f"no answer within {self.config.sandbox_wall:g} s for {len(instances)} "

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from ahd.trust import clip, redact
+
 from .instances import Instance
 
 #: Keys of a child's result, exactly.
@@ -52,11 +54,12 @@ class InvalidAssignment(ValueError):
 
 def clean_text(text: Any, limit: int = MAX_ERROR_CHARS) -> str:
     """Child text made safe to store and show: clipped, control characters and token-like
-    strings (API keys, long base64) removed. The sandbox scrubs secrets from the child's
+    strings (API keys, long base64) and the values of secret environment variables
+    (:func:`ahd.trust.redact`) removed. The sandbox scrubs secrets from the child's
     environment; this is the second line of defence for what ends up in the store."""
     text = _CONTROL.sub("", str(text))
     text = _SECRET.sub("[redacted]", text)
-    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} chars cut]"
+    return redact(clip(text, limit))  # and the values of this process's secret variables
 
 
 def check_child_result(value: Any, n_instances: int) -> dict:
