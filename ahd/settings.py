@@ -45,7 +45,12 @@ def _convert(name: str, kind: Any, value: Any) -> Any:
                 raise ValueError
             return int(value)
         if kind is float:
-            return parse_duration(value) if isinstance(value, str) else float(value)
+            if isinstance(value, str):
+                try:
+                    return float(value)
+                except ValueError:
+                    return parse_duration(value)  # "90s", "5m": the time settings
+            return float(value)
         if kind is Path:
             return Path(value)
         if kind is str:

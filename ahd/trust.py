@@ -108,11 +108,6 @@ def score_like(key: str) -> bool:
     return any(word in low for word in SCORE_WORDS)
 
 
-def forged_scores(value: dict) -> list[str]:
-    """The keys of ``value`` that look like scores, sorted."""
-    return sorted(k for k in value if isinstance(k, str) and score_like(k))
-
-
 def is_int(x: Any) -> bool:
     """A plain ``int`` (not a bool, not a numpy scalar: those must not survive unpickling)."""
     return type(x) is int

@@ -18,15 +18,15 @@ command and the machine; the published figures (FunSearch, Nature 2024) are refe
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import shlex
 import sys
 import time
 from dataclasses import asdict
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
 
 #: Published Weibull 5k excess (Romera-Paredes et al., Nature 2024, Table 1); their five
 #: instances, not ours, so compare orders of magnitude rather than the second decimal.
@@ -37,20 +37,6 @@ def _seconds(text: str) -> float:
     from ahd.durations import parse_duration
 
     return float(parse_duration(text))
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    versions = ", ".join(f"{p} {metadata.version(p)}" for p in ("numpy", "numba"))
-    return f"{cpu}, {cores} cores; Python {platform.python_version()}, {versions}"
 
 
 def evolve(args: argparse.Namespace, plugin: Any, config: Any) -> tuple[str, dict[str, Any]]:
@@ -134,8 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool", type=int, default=24, help="population size")
     parser.add_argument("--offspring", type=int, default=12, help="proposals per round")
     args = parser.parse_args(argv)
-    command = "python benchmarks/binpacking.py " + " ".join(
-        shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+    command = common.command_line(__file__, argv)
 
     from ahd_binpacking.plugin import PLUGIN
     from ahd_binpacking.seeds import BEST_FIT_SOURCE, FIRST_FIT_SOURCE
@@ -150,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     results = score_on_test(PLUGIN, config, sources, args.jobs, args.run_dir)
 
     lines = ["# Online bin packing: Weibull 5k", "", f"Command: `{command}`", "",
-             f"Machine: {machine()}", "",
+             f"Machine: {common.machine_line()}", "",
              "Excess over the L1 bound, `100 * (bins - L1) / L1` (bins used in brackets), on "
              "the five Weibull 5k test instances (5,000 items each, seeds 5001-5005, capacity "
              "100). Rule: `bins` = open bins that fit, in opening order, plus one entry for a "

@@ -15,6 +15,7 @@ from collections import Counter, OrderedDict
 
 import numpy as np
 import pytest
+from operator_sources import PREAMBLE_REPAIR
 
 from ahd.candidate import Candidate
 from ahd.problems.engine.config import LNSConfig
@@ -63,16 +64,7 @@ def destroy(inst, sol, n_remove, removed):
     return k
 """
 
-GREEDY_REPAIR = """
-def repair(inst, sol, removed, k, penalty):
-    for i in range(k):
-        c = removed[i]
-        r, p, _ = best_insertion(inst, sol, c, penalty)
-        if r < 0:
-            r = 0
-            p = 0
-        insert_customer(inst, sol, c, r, p)
-"""
+GREEDY_REPAIR = PREAMBLE_REPAIR.replace("def greedy(", "def repair(")
 
 # Claims a score in every way a module can: none of it is read.
 SCORE_CLAIMS = "cost = 0\nobjective = 0.0\nscore = -1.0\n" + RANDOM_REMOVAL
