@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ahd import syntax
+
 #: Canonical order of the routing roles; other (planning) roles sort after them by name.
 ROLE_ORDER = ("destroy", "repair", "improve")
 
@@ -63,7 +65,7 @@ def normalize_code(source: str) -> str:
         When ``source`` does not parse (``ValueError`` for null bytes is turned into one too).
     """
     try:
-        tree = ast.parse(source)
+        tree = syntax.parse(source)
     except ValueError as exc:  # e.g. "source code string cannot contain null bytes"
         raise SyntaxError(str(exc)) from exc
     return ast.unparse(_StripDocstrings().visit(tree))

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ahd import syntax
 from ahd.files import write_atomic
 
 from .plugins import tasks
@@ -105,7 +106,7 @@ def render_candidate(store: Store, candidate_id: int, now: datetime | None = Non
     run = store.candidate_run(candidate_id)
     scores = store.scores(candidate_id)
     try:
-        tree = ast.parse(candidate.source)
+        tree = syntax.parse(candidate.source)
         plugin = tasks().get(run.problem)
         imports = import_lines(candidate.source, plugin and plugin.export_imports())
     except (SyntaxError, ValueError) as exc:

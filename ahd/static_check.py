@@ -17,6 +17,8 @@ import ast
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from ahd import syntax
+
 #: Modules candidate code may import unless the task says otherwise (a listed module also
 #: permits its submodules); a task adds its own (routing: its engine's state primitives).
 DEFAULT_ALLOWED_IMPORTS = frozenset({"math", "numba", "numpy"})
@@ -298,7 +300,7 @@ def _syntax_message(exc: SyntaxError) -> str:
 def parse_source(source: str) -> tuple[ast.Module | None, str | None]:
     """Parse ``source``; return ``(tree, None)`` or ``(None, message)``."""
     try:
-        return ast.parse(source), None
+        return syntax.parse(source), None
     except SyntaxError as exc:
         return None, _syntax_message(exc)
     except ValueError as exc:  # null bytes (a SyntaxError from Python 3.12 on)
@@ -368,5 +370,5 @@ def free_names(source: str) -> set[str]:
     Used by the exporter to add the imports a candidate relies on from the evaluator's
     preamble. Raises ``SyntaxError`` when the source does not parse.
     """
-    facts = _gather(ast.parse(source))
+    facts = _gather(syntax.parse(source))
     return {name for _, name in facts.loads if name not in facts.bound}

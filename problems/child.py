@@ -7,6 +7,7 @@ diagnostics only, never a cost, and failures come back as :class:`CandidateError
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import linecache
 import math
@@ -69,9 +70,16 @@ def code_file(shared_dir: str, code: str) -> str:
 
 def _load_file(code: str, path: str) -> tuple[types.ModuleType, str] | None:
     """Load candidate code from its content-named file, or None when the file does not hold
-    exactly ``code`` (then the caller compiles from the string, uncached)."""
+    exactly ``code`` (then the caller compiles from the string, uncached).
+
+    A missing file is written first: on a cluster worker's host the parent's file does not
+    exist, but the same host-local ``shared_dir`` path does, so the cache still works there.
+    """
     import importlib.util
 
+    if not os.path.isfile(path):
+        with contextlib.suppress(OSError):
+            code_file(os.path.dirname(os.path.dirname(path)), code)
     try:
         with open(path, encoding="utf-8") as handle:
             if handle.read() != code:

@@ -52,6 +52,10 @@ def evolve(
         str | None, typer.Option(help="litellm model (e.g. gpt-4o-mini); none = offline")
     ] = None,
     api_base: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint URL")] = None,
+    api_key_env: Annotated[
+        str | None, typer.Option(help="name of the environment variable holding the API key "
+                                 "(the key itself never goes on the command line)")
+    ] = None,
     proposer: Annotated[
         str | None, typer.Option(help="registered proposer [default: llm with --model, else "
                                  "offline]")
@@ -80,6 +84,10 @@ def evolve(
     pool_size: Annotated[int | None, typer.Option(help="candidates kept per pool [default: 6]")]
     = None,
     jobs: Annotated[int, typer.Option(help="sandbox workers")] = 2,
+    scheduler: Annotated[
+        str | None, typer.Option(help="run evaluations on a dask cluster: tcp://HOST:PORT of a "
+                                 "scheduler, or local:N for N local worker processes")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="new run directory (default "
                                              "runs/PROBLEM-TIME)")] = None,
     resume: Annotated[Path | None, typer.Option(help="continue the run in this directory with "
@@ -124,6 +132,14 @@ def evolve(
         _fail("--jobs and --concurrency must be at least 1")
     if resume is not None and out is not None:
         _fail("give --out or --resume, not both")
+    if scheduler is not None:
+        from ..sandbox.cluster import parse_scheduler, quiet_dask_logs
+
+        try:
+            parse_scheduler(scheduler)
+        except ValueError as exc:
+            _fail(str(exc))
+        quiet_dask_logs()
     if replay and model is None and resume is None:
         _fail("--replay needs --model (the cache is keyed by the model)")
     try:
@@ -133,6 +149,7 @@ def evolve(
             plugin, task_config, config, stored = _resumed(resume, problem, flags, set_, loop)
             model = model or stored.get("model")
             api_base = api_base or stored.get("api_base")
+            api_key_env = api_key_env or stored.get("api_key_env")
             proposer = proposer or stored.get("proposer")
             run_dir = resume
         else:
@@ -146,10 +163,12 @@ def evolve(
                       f"{run_dir} (or choose another --out)")
     except (ValueError, UnknownTask) as exc:
         _fail(str(exc))
-    llm = {"model": model, "api_base": api_base, "replay": replay, "concurrency": concurrency,
+    llm = {"model": model, "api_base": api_base, "api_key_env": api_key_env, "replay": replay,
+           "concurrency": concurrency,
            "cache_dir": llm_cache or run_dir / "llm_cache"}
     plan = RunPlan(plugin, task_config, config, budget, run_dir, jobs,
-                   proposer or ("llm" if model else "offline"), llm, resume is not None)
+                   proposer or ("llm" if model else "offline"), llm, resume is not None,
+                   scheduler)
     if plan.resuming:
         _echo(f"resuming {run_dir}")
     try:

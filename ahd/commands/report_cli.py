@@ -1,18 +1,24 @@
 """``ahd report``: one self-contained HTML page (and optionally PNG plots) for a run directory.
 
-Works on finished, running and killed runs: the store is opened read-only and nothing in the
-run directory is changed except the report file itself. Problems (no such directory, not a run,
-an unreadable store, an unwritable output) end in one ``error: ...`` line and exit code 2.
+Works on finished, running and killed runs, and on run directories the user cannot write to:
+the store is opened read-only (see :func:`ahd.store.read_only_uri`) and nothing in the run
+directory is changed except the report file itself when it is written there (the default; with
+a read-only run directory, name another file with ``--out``). Problems (no such directory, not
+a run, an unreadable or damaged store, an unwritable output) end in one ``error: ...`` line and
+exit code 2; the outputs are checked before the report is built.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
 from ..durations import parse_duration
+from ..store import STORE_FILENAME
+from .viewing import output_problem, unreadable_store
 
 REPORT_FILE = "report.html"
 
@@ -58,13 +64,25 @@ def report_command(
         timeout = parse_duration(route_timeout)
     except ValueError as exc:
         _fail(str(exc))
+    target = out or run_dir / REPORT_FILE
+    # Checked before the work (which may re-run the team for minutes); a directory that is not
+    # a run is left to collect_run's own message.
+    is_run = (run_dir / STORE_FILENAME).is_file()
+    problem = output_problem(target, directory=False) if is_run else None
+    if problem is not None:
+        hint = "" if out is not None else "; write the report elsewhere with --out FILE"
+        _fail(f"cannot write {target}: {problem}{hint}")
+    problem = output_problem(png, directory=True) if png is not None else None
+    if problem is not None:
+        _fail(f"cannot write the plots to {png}: {problem}")
     try:
         report = collect_run(run_dir, top=top, routes=routes, route_timeout=timeout,
                              progress=lambda line: typer.echo(line, err=True))
     except ReportError as exc:
         _fail(str(exc))
+    except sqlite3.DatabaseError as exc:  # damage SQLite finds only when a query reaches it
+        _fail(unreadable_store(run_dir / STORE_FILENAME, exc))
     typer.echo(f"{run_dir}: {report.status.state}: {report.status.detail}", err=True)
-    target = out or run_dir / REPORT_FILE
     try:
         path = write_report(report, target)
     except OSError as exc:

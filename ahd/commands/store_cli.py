@@ -1,12 +1,17 @@
 """``ahd leaderboard``, ``ahd show`` and ``ahd export``: read a run's store from the shell.
 
 All three open the store read-only, so they are safe to run while the search is writing to
-it. Problems (no such run directory, no store, an unknown id, a store from a newer ahd) end in
-one ``error: ...`` line and exit code 2.
+it, work on a run directory the user cannot write to, and never change a store (see
+:func:`ahd.store.read_only_uri`); ``ahd export`` writes only its module, into ``--out-dir``.
+Problems (no such run directory, no store, a damaged store, an unknown id, a store from a newer
+ahd, an output directory that cannot be written) end in one ``error: ...`` line and exit code 2.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -18,6 +23,7 @@ from rich.tree import Tree
 
 from ..export import ExportError, export_candidate
 from ..store import SPLITS, STORE_FILENAME, LineageNode, NotFoundError, Store, StoreError
+from .viewing import output_problem, unreadable_store
 
 #: Lineage trees deeper than this are cut (with a note) to keep ``ahd show`` readable.
 MAX_LINEAGE_DEPTH = 12
@@ -47,6 +53,18 @@ def _open(run_dir: Path) -> Store:
         _fail(str(exc))
 
 
+@contextmanager
+def _reading(run_dir: Path) -> Iterator[Store]:
+    """The run's store, read-only, closed afterwards; damage found while reading it (SQLite
+    finds a damaged page only when a query reaches it) is a one-line error too."""
+    store = _open(run_dir)
+    try:
+        with store:
+            yield store
+    except sqlite3.DatabaseError as exc:
+        _fail(unreadable_store(store.path, exc))
+
+
 def _mean(value: float | None) -> str:
     return "-" if value is None else f"{value:.6g}"
 
@@ -66,7 +84,7 @@ def leaderboard_command(
         _fail(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
     if top < 1:
         _fail(f"--top must be at least 1, got {top}")
-    with _open(run_dir) as store:
+    with _reading(run_dir) as store:
         rows = store.leaderboard(role=role, split=split, top=top)
     if not rows:
         what = f" for role {role}" if role else ""
@@ -120,7 +138,7 @@ def _lineage_tree(nodes: list[LineageNode]) -> Tree:
 
 def show_command(run_dir: RunDir, candidate_id: CandidateId) -> None:
     """Show one candidate: provenance, scores per split, lineage and its code."""
-    with _open(run_dir) as store:
+    with _reading(run_dir) as store:
         try:
             candidate = store.get_candidate(candidate_id)
             run = store.candidate_run(candidate_id)
@@ -166,7 +184,10 @@ def export_command(
     out_dir: Annotated[Path, typer.Option(help="directory for the .py file")] = Path("generated"),
 ) -> None:
     """Write a candidate as an importable module with a provenance header."""
-    with _open(run_dir) as store:
+    with _reading(run_dir) as store:
+        problem = output_problem(out_dir, directory=True)
+        if problem is not None:  # checked before the work, so the error is one clear line
+            _fail(f"cannot write to {out_dir}: {problem}")
         try:
             path = export_candidate(store, candidate_id, out_dir)
         except NotFoundError:

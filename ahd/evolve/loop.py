@@ -16,7 +16,8 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from concurrent.futures import Future
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,12 @@ import numpy as np
 
 from ahd.candidate import Candidate
 from ahd.files import write_atomic
-from ahd.proposers.base import Parent, Proposal, ProposalRequest, Proposer
+from ahd.proposers.base import Parent, ProposalRequest, Proposer
 from ahd.store import Evaluation, Store
 
 from .budget import Spent, StopRule
 from .credit import credits, synergy
+from .pipeline import Staged, Stager, request_state, requests_from_state
 from .records import EvolveConfig, EvolveResult, Snapshot, paired_gain
 from .task import Task, TeamOutcome
 
@@ -48,6 +50,7 @@ class Evolution:
         stop: StopRule,
         progress: Callable[[str], None] | None = None,
         llm_usage: Callable[[], dict[str, float]] | None = None,
+        threads: int = 4,
     ):
         self.task, self.proposer, self.store = task, proposer, store
         self.run_dir = Path(run_dir)
@@ -69,6 +72,11 @@ class Evolution:
         #: Cooperative tasks score the whole population as one team (routing pools); the others
         #: score every candidate alone (a planning heuristic) and credit it by its own fitness.
         self.cooperative = bool(task.cooperative)
+        #: Proposals, checks and smoke runs in flight (``threads`` proposer calls at once).
+        self._stager = Stager(task, proposer, threads)
+        self._inflight: tuple[list[ProposalRequest], list[int], list[Future]] | None = None
+        #: ``(roles, code_hash)`` of every candidate that was in a scored team.
+        self._seen: set[tuple[tuple[str, ...], str]] = set()
 
     # --- state ----------------------------------------------------------------------------
 
@@ -84,6 +92,7 @@ class Evolution:
             "failures": self.failures,
             "spent": asdict(self.spent),
             "rng": self.rng.bit_generator.state,
+            "inflight": None if self._inflight is None else request_state(*self._inflight[:2]),
         }
         write_atomic(self.run_dir / STATE_FILE, json.dumps(state, default=_json_default))
 
@@ -105,6 +114,12 @@ class Evolution:
         self.spent = Spent(**state["spent"])
         self._elapsed_before = self.spent.seconds
         self.rng.bit_generator.state = state["rng"]
+        for snap in self.snapshots:
+            for ids in snap.members.values():
+                self._seen.update(self._key(self.store.get_candidate(i)) for i in ids)
+        if state.get("inflight"):
+            requests, seeds = requests_from_state(state["inflight"], self.store.get_candidate)
+            self._launch(requests, seeds)
         return True
 
     # --- the run --------------------------------------------------------------------------
@@ -114,15 +129,19 @@ class Evolution:
         if not self._load():
             self._initialise()
         reason = None
-        while True:
-            self._tick()
-            reason = self.stop(self.spent)
-            if reason:
-                break
-            self.round += 1
-            self._one_round()
-            self.spent.rounds = self.round
-            self._save()
+        try:
+            while True:
+                self._tick()
+                reason = self.stop(self.spent)
+                if reason:
+                    break
+                self.round += 1
+                self._one_round()
+                self.spent.rounds = self.round
+                self._save()
+        finally:
+            self._stager.close()
+        self._inflight = None
         self.progress(f"stopping: {reason}")
         seed, winner = self._validate()
         self._save()
@@ -170,6 +189,8 @@ class Evolution:
         self, team: dict[str, list[Candidate]], split: str, tag: str = ""
     ) -> TeamOutcome:
         outcome = self.task.evaluate(team, split)
+        if split == "train":
+            self._seen.update(self._key(c) for cs in team.values() for c in cs)
         self.spent.evaluations += len(outcome.records)
         # One context per scored team, so a member of several validated teams keeps each record.
         context = f"team:{self.round}" if split == "train" else f"team:validation:{tag}"
@@ -240,47 +261,68 @@ class Evolution:
         cand = self.store.get_candidate(cid)
         return Parent(cand, self.credit.get(cid, 1.0), self.uses.get(cid, 0.0))
 
-    def _admit(self, proposals: list[Proposal]) -> list[Candidate]:
-        """Static check and smoke run, with bounded fix-up rounds for proposers that can."""
+    @staticmethod
+    def _key(cand: Candidate) -> tuple[tuple[str, ...], str]:
+        return cand.roles, cand.code_hash
+
+    def _launch(self, requests: list[ProposalRequest] | None = None,
+                seeds: list[int] | None = None) -> None:
+        """Ask for a round's offspring now; they are checked and smoke-run as they arrive."""
+        if requests is None:
+            requests = self._requests()
+            seeds = [int(s) for s in self.rng.integers(0, 2**63 - 1, size=len(requests))]
+        futures = self._stager.propose(requests, seeds, frozenset(self._seen))
+        self._inflight = (requests, list(seeds), futures)
+
+    def _next_round_possible(self) -> bool:
+        """Whether the budget leaves a round after the current one (worth asking for)."""
+        return not self.stop(replace(self.spent, rounds=self.round))
+
+    def _admit(self, futures: list[Future]) -> tuple[list[Candidate], int]:
+        """Take staged proposals in request order (ids and failures do not depend on timing),
+        with bounded fix-up rounds for proposers that can; the admitted and how many came."""
         admitted: list[Candidate] = []
-        pending = list(proposals)
+        pending, count = futures, 0
         for attempt in range(self.config.fix_retries + 1):
-            smoke: list[tuple[Proposal, Candidate]] = []
-            retry: list[tuple[Proposal, str]] = []
-            for prop in pending:
-                if prop.source is None:
-                    self._fail("proposer")
+            retry: list[tuple[Any, str]] = []
+            for future in pending:
+                staged: Staged | None = future.result()
+                if staged is None:
                     continue
-                problems = self.task.check(prop.source, prop.roles)
-                cand = Candidate(
-                    prop.source, prop.roles, self.task.problem, prop.parent_ids, prop.origin,
-                    generation=self.round,
-                )
-                cid, new = self.store.add_candidate(cand)
-                cand = cand.with_id(cid)
-                if problems:
-                    self._fail("static")
-                    self._record_failure(cand, "invalid", "\n".join(problems))
-                    retry.append((prop, "\n".join(problems)))
-                elif not new and self._known(cid):
-                    self._fail("duplicate")
-                else:
-                    smoke.append((prop, cand))
-            errors = self.task.smoke([c for _, c in smoke]) if smoke else []
-            self.spent.evaluations += len(smoke)
-            for (prop, cand), error in zip(smoke, errors, strict=True):
-                if error:
-                    self._fail("smoke")
-                    self._record_failure(cand, error.split(":")[0], error)
-                    retry.append((prop, error))
-                else:
-                    admitted.append(cand)
-            if attempt == self.config.fix_retries:
+                count += attempt == 0
+                problem = self._settle(staged, admitted)
+                if problem is not None:
+                    retry.append((staged.proposal, problem))
+            if attempt == self.config.fix_retries or not retry:
                 break
-            pending = [p for p in (self.proposer.fix(prop, err) for prop, err in retry) if p]
-            if not pending:
-                break
-        return admitted
+            pending = self._stager.fix(retry, frozenset(self._seen))
+        return admitted, count
+
+    def _settle(self, staged: Staged, admitted: list[Candidate]) -> str | None:
+        """Store one staged proposal; the error to send back for a fix, if any."""
+        prop = staged.proposal
+        if prop.source is None:  # a request the LLM budget refused is not the model's failure
+            self._fail("budget" if prop.extra.get("budget_exhausted") else "proposer")
+            return None
+        cand = Candidate(prop.source, prop.roles, self.task.problem, prop.parent_ids,
+                         prop.origin, generation=self.round)
+        cid, new = self.store.add_candidate(cand)
+        cand = cand.with_id(cid)
+        if staged.smoke is not None:
+            self.spent.evaluations += 1
+        if staged.problems:
+            self._fail("static")
+            self._record_failure(cand, "invalid", "\n".join(staged.problems))
+            return "\n".join(staged.problems)
+        if staged.duplicate or (not new and self._known(cid)):
+            self._fail("duplicate")
+            return None
+        if staged.smoke:
+            self._fail("smoke")
+            self._record_failure(cand, staged.smoke.split(":")[0], staged.smoke)
+            return staged.smoke
+        admitted.append(cand)
+        return None
 
     def _known(self, cid: int) -> bool:
         return any(cid == c.id for cs in self.population.values() for c in cs) or any(
@@ -300,10 +342,14 @@ class Evolution:
 
     def _one_round(self) -> None:
         t0 = time.monotonic()
-        requests = self._requests()
-        proposals = self.proposer(requests, self.rng)
+        if self._inflight is None:
+            self._launch()
+        futures = self._inflight[2]
+        self._inflight = None
+        newcomers, proposed = self._admit(futures)
         t1 = time.monotonic()
-        newcomers = self._admit(proposals)
+        if self.config.overlap and self._next_round_possible():
+            self._launch()
         t2 = time.monotonic()
         if not self.cooperative:
             for cand in newcomers:
@@ -315,9 +361,9 @@ class Evolution:
             best = min(s.fitness for s in self.snapshots)
             self.progress(
                 f"round {self.round}: best {best:.6g} (seeds {self.seed_train:.6g}) | "
-                f"+{len(newcomers)}/{len(proposals)} | evals {self.spent.evaluations} | calls "
+                f"+{len(newcomers)}/{proposed} | evals {self.spent.evaluations} | calls "
                 f"{self.spent.calls} tokens {self.spent.tokens} ${self.spent.cost:.4f} | "
-                f"{self.spent.seconds:.0f}s (propose {t1 - t0:.0f}s, check {t2 - t1:.0f}s)"
+                f"{self.spent.seconds:.0f}s (waited for proposals {t1 - t0:.0f}s)"
             )
             return
         team = {role: list(cs) for role, cs in self.population.items()}
@@ -344,10 +390,10 @@ class Evolution:
         sizes = " ".join(f"{r[0].upper()}{len(cs)}" for r, cs in self.population.items())
         self.progress(
             f"round {self.round}: team {outcome.fitness:.6g} best {best:.6g} "
-            f"(seeds {self.seed_train:.6g}) | +{len(newcomers)}/{len(proposals)} | {sizes} | "
+            f"(seeds {self.seed_train:.6g}) | +{len(newcomers)}/{proposed} | {sizes} | "
             f"evals {self.spent.evaluations} | calls {self.spent.calls} tokens "
             f"{self.spent.tokens} ${self.spent.cost:.4f} | {self.spent.seconds:.0f}s "
-            f"(propose {t1 - t0:.0f}s, check {t2 - t1:.0f}s, score {t3 - t2:.0f}s)"
+            f"(waited for proposals {t1 - t0:.0f}s, score {t3 - t2:.0f}s)"
         )
 
     def _prune(self) -> None:

@@ -10,19 +10,30 @@ unattended evolution run needs, which lives here:
   at once with a message that says what to fix, instead of burning minutes on retries.
 - **A concurrency limit** shared by every thread using the client, so ``complete_many`` and
   callers' own threads together never exceed ``concurrency`` requests in flight.
+- **Configuration errors stop at once.** A wrong or missing key, an unknown model, a URL
+  nothing answers at (before the server has answered once) raise :class:`LLMConfigError` at
+  the first request, never retried; later requests through the same client raise it too
+  without being sent.
+- **Local servers need no key.** With ``api_base`` and no key anywhere a placeholder is sent
+  (:mod:`ahd.llm.credentials`); ``api_key_env`` names the variable of a key that is needed.
+- **Hard budget caps.** With an :class:`~ahd.llm.budget.LLMBudget`, every HTTP attempt reserves
+  a call and an upper bound of its tokens and cost before it is sent and is refused
+  (:class:`BudgetExceeded`) if that would pass a cap, whatever the concurrency.
 - **One :class:`CallRecord` per request** (answered, cached or failed) handed to ``on_call`` in
-  the calling thread, so the caller can write it to its (per-thread) SQLite store and enforce
-  budgets.
+  the calling thread, so the caller can write it to its (per-thread) SQLite store; requests
+  that were never sent (refused by the budget, or after a configuration error) have none.
+  :meth:`LLMClient.stats` counts every outcome, so a run can tell that all calls failed.
 - **A response cache and replay** (:mod:`ahd.llm.cache`): with ``replay=True`` a recorded run is
   re-run offline, answer for answer; litellm is not even imported.
 - **No secrets in errors.** The API key (and key-like environment values) are redacted from every
   message, and :class:`LLMError` never chains the provider's exception, whose text may hold them.
 
 This module holds the client itself; its parts live beside it: :mod:`ahd.llm.config`
-(:class:`LLMConfig`), :mod:`ahd.llm.results` (replies, errors, call records),
+(:class:`LLMConfig`), :mod:`ahd.llm.results` (replies, errors, call records, stats),
 :mod:`ahd.llm.messages` (request validation), :mod:`ahd.llm.provider` (litellm: lazy import,
-failure classification, prices) and :mod:`ahd.llm.redaction` (secrets out of messages). The
-names callers used to import from here still can be.
+failure classification, prices), :mod:`ahd.llm.credentials` (which key is sent),
+:mod:`ahd.llm.budget` (caps), :mod:`ahd.llm.errors` (messages) and :mod:`ahd.llm.redaction`
+(secrets out of messages). The names callers used to import from here still can be.
 """
 
 from __future__ import annotations
@@ -34,25 +45,40 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
-from ahd.llm.cache import (
-    CachedFailure,
-    CachedReply,
-    CorruptEntry,
-    ResponseCache,
-    canonical_request,
-    request_hash,
-    request_key,
-)
+from ahd.llm.budget import LLMBudget, Reservation, prompt_token_bound
+from ahd.llm.cache import ResponseCache, canonical_request, request_hash, request_key
 from ahd.llm.config import LLMConfig
+from ahd.llm.credentials import Credentials, resolve_credentials
+from ahd.llm.errors import config_error, refusal, request_error
 from ahd.llm.messages import Messages, check_messages
-from ahd.llm.provider import HINTS, Failure, classify_failure, completion_cost, import_litellm
+from ahd.llm.provider import (
+    Failure,
+    check_model,
+    classify_failure,
+    estimate_cost,
+    import_litellm,
+    reply_from,
+)
 from ahd.llm.redaction import known_secrets, redact
-from ahd.llm.results import CallRecord, LLMError, LLMReply, ReplayMiss, record_of
+from ahd.llm.replay import cached_outcome, remember
+from ahd.llm.results import (
+    BudgetExceeded,
+    CallRecord,
+    CallStats,
+    LLMConfigError,
+    LLMError,
+    LLMReply,
+    ReplayMiss,
+    Tally,
+    record_of,
+)
 
 __all__ = [
     "CallRecord",
+    "CallStats",
     "LLMClient",
     "LLMConfig",
+    "LLMConfigError",
     "LLMError",
     "LLMReply",
     "Messages",
@@ -62,8 +88,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Longest provider error text kept in a message; provider errors can embed whole request bodies.
-_MAX_DETAIL = 600
+#: What one request can end in.
+Outcome = LLMReply | LLMError | LLMConfigError
 
 
 class LLMClient:
@@ -79,27 +105,64 @@ class LLMClient:
     config
         See :class:`LLMConfig`.
     on_call
-        Called once per request (answered, cached or failed) with its :class:`CallRecord`,
-        always in the thread that called :meth:`complete` or :meth:`complete_many`, so it may
-        use a per-thread resource such as :class:`ahd.store.Store`. An exception it raises
-        propagates to that caller.
+        Called once per request sent or answered from the cache (answered or failed) with its
+        :class:`CallRecord`, always in the thread that called :meth:`complete` or
+        :meth:`complete_many`, so it may use a per-thread resource such as
+        :class:`ahd.store.Store`. An exception it raises propagates to that caller.
+    budget
+        Caps every HTTP attempt must reserve from before it is sent; ``None``: no caps. May be
+        shared by several clients.
+
+    Raises
+    ------
+    LLMConfigError
+        (Not in replay mode.) litellm knows no provider for ``config.model``, or
+        ``config.api_key_env`` names an unset variable.
     """
 
     def __init__(
-        self, config: LLMConfig, on_call: Callable[[CallRecord], None] | None = None
+        self,
+        config: LLMConfig,
+        on_call: Callable[[CallRecord], None] | None = None,
+        budget: LLMBudget | None = None,
     ) -> None:
         self.config = config
+        self.budget = budget
         self._on_call = on_call
         self._cache = ResponseCache(config.cache_dir) if config.cache_dir is not None else None
         self._slots = threading.BoundedSemaphore(config.concurrency)
         self._lock = threading.Lock()
         self._occurrences: dict[str, int] = {}
-        self._secrets = known_secrets(config.api_key)
+        self._tally = Tally()
+        self._answered = False  # a server reply seen: a refused connection is transient now
+        self._broken: LLMConfigError | None = None  # the first configuration error, if any
+        self._credentials = Credentials(config.api_key)
         if not config.replay:
             import_litellm()  # import now (seconds), not inside the first request's latency
+            self._check_routing()
+            self._credentials = resolve_credentials(config)
+        key = self._credentials.api_key
+        self._secrets = known_secrets(None if self._credentials.placeholder else key)
+        if budget is not None and budget.max_cost is not None and not config.replay and (
+                estimate_cost(config.model, 1000, 1000) == 0.0):
+            log.warning("LLM %s has no price in litellm's map: max_cost cannot limit it",
+                        config.model)
 
     def __repr__(self) -> str:
         return f"LLMClient({self.config!r})"
+
+    def _check_routing(self) -> None:
+        reason = check_model(self.config.model, self.config.api_base)
+        if reason is not None:
+            raise LLMConfigError(
+                f"{self.config.model}: {redact(reason, known_secrets(None))[:300]} [prefix the "
+                "provider: e.g. openai/NAME with api_base for an OpenAI-compatible server]",
+                kind="unknown_model",
+            )
+
+    def stats(self) -> CallStats:
+        """Outcomes so far (a snapshot): how many requests succeeded, failed, were refused."""
+        return self._tally.snapshot()
 
     # public API
 
@@ -114,14 +177,17 @@ class LLMClient:
         Raises
         ------
         LLMError
-            The request failed for good (:class:`ReplayMiss` in replay mode with no answer).
+            The request failed for good (:class:`ReplayMiss` in replay mode with no answer,
+            :class:`BudgetExceeded` when the budget did not let it out).
+        LLMConfigError
+            The key, model or URL is wrong: every request would fail (not retried).
         ValueError
             ``messages`` is malformed (a bug in the caller, not a provider failure).
         """
         request, key = self._prepare(messages)
         outcome, record = self._run(request, key)
         self._notify(record)
-        if isinstance(outcome, LLMError):
+        if isinstance(outcome, (LLMError, LLMConfigError)):
             raise outcome from None
         return outcome
 
@@ -131,6 +197,12 @@ class LLMClient:
         Failures are returned in place (not raised), so one bad request does not lose the
         others' answers. Cache keys are assigned in request order before anything runs, so a
         replay returns the same answer at the same position whatever the completion order.
+
+        Raises
+        ------
+        LLMConfigError
+            Once every request has finished (and been passed to ``on_call``), if any showed a
+            configuration error; requests not yet sent by then were not sent.
         """
         for messages in requests:  # all valid before any cache key is reserved
             check_messages(messages)
@@ -145,7 +217,10 @@ class LLMClient:
                 outcome, record = future.result()
                 self._notify(record)
                 results[futures[future]] = outcome
-        return [r for r in results if r is not None]
+        for outcome in results:
+            if isinstance(outcome, LLMConfigError):
+                raise outcome from None
+        return [r for r in results if isinstance(r, (LLMReply, LLMError))]
 
     # steps
 
@@ -162,76 +237,115 @@ class LLMClient:
             self._occurrences[digest] = occurrence + 1
         return request, request_key(digest, occurrence)
 
-    def _notify(self, record: CallRecord) -> None:
-        if self._on_call is not None:
+    def _notify(self, record: CallRecord | None) -> None:
+        if self._on_call is not None and record is not None:
             self._on_call(record)
 
-    def _run(self, request: dict[str, Any], key: str) -> tuple[LLMReply | LLMError, CallRecord]:
-        """Answer from the cache or the provider; never raises LLMError, returns it."""
+    def _run(self, request: dict[str, Any], key: str) -> tuple[Outcome, CallRecord | None]:
+        """Answer from the cache or the provider; never raises its failure, returns it (with
+        no record when nothing was sent)."""
         start = time.monotonic()
-        outcome = self._from_cache(request, key, start)
+        outcome: Outcome | None = None
+        if self._cache is not None:
+            outcome = cached_outcome(self._cache, request, key, start, self.config.replay,
+                                     self.config.model)
+        sent = True
         if outcome is None:
-            outcome = self._from_provider(request, key, start)
-            self._remember(request, key, outcome)
+            outcome, attempts = self._from_provider(request, key, start)
+            sent = attempts > 0
+            if self._cache is not None:
+                remember(self._cache, request, key, outcome)
+        self._tally.count(outcome)
+        if not sent:
+            return outcome, None
         latency = time.monotonic() - start
         return outcome, record_of(outcome, self.config.model, key, latency)
 
-    def _from_cache(
-        self, request: dict[str, Any], key: str, start: float
-    ) -> LLMReply | LLMError | None:
-        """The cached outcome for ``key``; ``None`` means: ask the provider."""
-        if self._cache is None:
-            return None
-        entry = self._cache.get(key)
-        replay = self.config.replay
-        if isinstance(entry, CachedReply):
-            return LLMReply(
-                entry.text, entry.tokens_in, entry.tokens_out, entry.cost_usd,
-                time.monotonic() - start, True, entry.model or self.config.model, 0, key,
-                entry.finish_reason,
-            )
-        if isinstance(entry, CachedFailure):
-            if replay:
-                return LLMError(f"replayed failure of request {key}: {entry.error}")
-            return None  # failures are only replayed, never reused: try again for real
-        if isinstance(entry, CorruptEntry):
-            message = f"cache entry {entry.path} is unusable: {entry.reason}"
-            if replay:
-                return ReplayMiss(f"{message}; replay=True cannot ask the model instead")
-            log.warning("%s; asking the model again", message)
-            return None
-        if replay:
-            return ReplayMiss(
-                f"no cached reply for request {key} (model {request['model']!r}, "
-                f"{len(request['messages'])} messages) in {self._cache.root}; replay=True "
-                "answers only from the cache: was the run recorded with the same model, "
-                "api_base, temperature, max_tokens and prompts, in the same order?"
-            )
-        return None
-
     def _from_provider(
         self, request: dict[str, Any], key: str, start: float
-    ) -> LLMReply | LLMError:
-        """Call litellm, retrying what may succeed later; return the reply or the final error."""
+    ) -> tuple[Outcome, int]:
+        """Call litellm, retrying what may succeed later; return the reply or the final error,
+        and the number of attempts sent."""
         cfg = self.config
         attempts = 0
+        failure: Failure | None = None
+        estimate = self._estimate(request)
         while True:
-            attempts += 1
             with self._slots:
+                broken = self._broken
+                if broken is not None:  # a configuration error: nothing can succeed now
+                    return LLMConfigError(str(broken), kind=broken.kind,
+                                          status_code=broken.status_code), attempts
+                try:
+                    held = None if self.budget is None else self.budget.reserve(*estimate)
+                except BudgetExceeded as refused:
+                    return refusal(cfg.model, refused, failure, attempts, self._secrets), attempts
+                attempts += 1
+                self._tally.sent()
                 try:
                     response = self._send(request)
                 except Exception as exc:  # classified, never re-raised: its text may hold the key
                     failure = classify_failure(exc)
+                    # A timed-out attempt may have been done (and billed): its estimate stays.
+                    self._settle(held, estimate if failure.timed_out else (0, 0.0))
                 else:
-                    return self._reply(response, key, start, attempts)
+                    with self._lock:
+                        self._answered = True
+                    reply = reply_from(response, cfg.model, key, time.monotonic() - start,
+                                       attempts)
+                    self._settle(held, self._used(reply, estimate))
+                    return reply, attempts
+            if self._is_config(failure):
+                return self._config_error(failure), attempts
             if not failure.retryable or attempts > cfg.max_retries:
-                return self._error(failure, attempts)
+                return request_error(cfg.model, failure, attempts, self._secrets), attempts
             wait = self._wait(attempts, failure.retry_after)
             log.info(
                 "LLM %s: %s (attempt %d of %d), retrying in %.2f s",
                 cfg.model, failure.kind, attempts, cfg.max_retries + 1, wait,
             )
             time.sleep(wait)
+
+    # budget and configuration errors
+
+    def _estimate(self, request: dict[str, Any]) -> tuple[int, float]:
+        """Upper bounds of one attempt's tokens and cost, reserved before it is sent."""
+        if self.budget is None:
+            return 0, 0.0
+        prompt = prompt_token_bound(request["messages"])
+        tokens = prompt + self.config.max_tokens
+        return tokens, estimate_cost(self.config.model, prompt, self.config.max_tokens)
+
+    @staticmethod
+    def _used(reply: LLMReply | LLMError, estimate: tuple[int, float]) -> tuple[int, float]:
+        """Tokens and cost of an answered attempt, from the provider's usage report; with no
+        report (zero tokens, as some local servers answer), the estimate, so that a cap still
+        binds."""
+        if not isinstance(reply, LLMReply):
+            return 0, 0.0
+        tokens = reply.tokens_in + reply.tokens_out
+        return (tokens, reply.cost_usd) if tokens > 0 else estimate
+
+    def _settle(self, held: Reservation | None, used: tuple[int, float]) -> None:
+        """Replace an attempt's reserved estimate by the tokens and cost it ``used``."""
+        if held is not None and self.budget is not None:
+            self.budget.settle(held, *used)
+
+    def _is_config(self, failure: Failure) -> bool:
+        """A configuration error; a refused connection only until the server has answered."""
+        if failure.config == "unreachable":
+            with self._lock:
+                return not self._answered
+        return failure.config is not None
+
+    def _config_error(self, failure: Failure) -> LLMConfigError:
+        error = config_error(self.config, failure, self._credentials, self._secrets)
+        with self._lock:
+            if self._broken is None:
+                self._broken = error
+        return error
+
+    # litellm
 
     def _send(self, request: dict[str, Any]) -> Any:
         cfg = self.config
@@ -246,64 +360,11 @@ class LLMClient:
         }
         if cfg.api_base is not None:
             kwargs["api_base"] = cfg.api_base
-        if cfg.api_key is not None:
-            kwargs["api_key"] = cfg.api_key
+        if self._credentials.api_key is not None:
+            kwargs["api_key"] = self._credentials.api_key
         return import_litellm().completion(**kwargs)
-
-    def _reply(self, response: Any, key: str, start: float, attempts: int) -> LLMReply | LLMError:
-        """Turn a litellm ``ModelResponse`` into an :class:`LLMReply`."""
-        choices = getattr(response, "choices", None) or []
-        if not choices:
-            return LLMError(f"{self.config.model}: the provider returned no choices",
-                            attempts=attempts)
-        choice = choices[0]
-        message = getattr(choice, "message", None)
-        text = getattr(message, "content", None) or ""
-        usage = getattr(response, "usage", None)
-        return LLMReply(
-            text=str(text),
-            tokens_in=int(getattr(usage, "prompt_tokens", 0) or 0),
-            tokens_out=int(getattr(usage, "completion_tokens", 0) or 0),
-            cost_usd=completion_cost(response),
-            latency_s=time.monotonic() - start,
-            cached=False,
-            model=str(getattr(response, "model", None) or self.config.model),
-            attempts=attempts,
-            request_hash=key,
-            finish_reason=str(getattr(choice, "finish_reason", None) or ""),
-        )
-
-    def _error(self, failure: Failure, attempts: int) -> LLMError:
-        detail = failure.detail
-        if len(detail) > _MAX_DETAIL:
-            detail = detail[:_MAX_DETAIL] + " ..."
-        why = "gave up after" if failure.retryable else "not retried; failed after"
-        message = f"{self.config.model}: {failure.kind} ({why} {attempts} attempt"
-        message += f"{'s' if attempts != 1 else ''}): {detail}"
-        hint = HINTS.get(failure.kind)
-        if hint:
-            message += f" [{hint}]"
-        return LLMError(
-            redact(message, self._secrets), attempts=attempts,
-            status_code=failure.status_code, retryable=failure.retryable,
-        )
 
     def _wait(self, attempts: int, retry_after: float | None) -> float:
         cfg = self.config
         wait = retry_after if retry_after is not None else cfg.backoff * 2.0 ** (attempts - 1)
         return min(wait, cfg.backoff_cap)
-
-    def _remember(self, request: dict[str, Any], key: str, outcome: LLMReply | LLMError) -> None:
-        """Write a fresh outcome to the cache (failures too, so replay fails in the same place)."""
-        if self._cache is None:
-            return
-        try:
-            if isinstance(outcome, LLMReply):
-                self._cache.put(key, request, CachedReply(
-                    key, outcome.text, outcome.tokens_in, outcome.tokens_out, outcome.cost_usd,
-                    outcome.model, outcome.latency_s, outcome.finish_reason,
-                ))
-            else:
-                self._cache.put_failure(key, request, str(outcome))
-        except OSError as exc:  # a full disk must not lose an answer that was paid for
-            log.warning("could not write LLM cache entry %s: %s", key, exc)

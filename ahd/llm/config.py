@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+#: What an environment variable's name looks like (and a key does not: keys have dashes).
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _is_number(value: object) -> bool:
@@ -43,6 +47,12 @@ class LLMConfig:
     api_key
         ``None`` lets litellm read the provider's usual environment variable. Never shown in
         ``repr`` or error messages, never written to the cache.
+    api_key_env
+        Name of the environment variable holding the key (``"VLLM_KEY"``), for a server whose
+        key is not in the provider's usual variable; read when the client is made. The way to
+        give a key from a command line without putting the key itself there. With
+        ``api_base`` and no key at all, a placeholder is sent (local servers ignore it; see
+        :mod:`ahd.llm.credentials`).
     temperature, max_tokens
         Sampling settings; both are part of the cache key.
     timeout
@@ -65,6 +75,7 @@ class LLMConfig:
     model: str
     api_base: str | None = None
     api_key: str | None = field(default=None, repr=False)
+    api_key_env: str | None = None
     temperature: float = 0.8
     max_tokens: int = 4096
     timeout: float = 120.0
@@ -87,6 +98,13 @@ class LLMConfig:
             )
         if self.api_key is not None and (not isinstance(self.api_key, str) or not self.api_key):
             raise ValueError("LLMConfig.api_key must be a non-empty string or None")
+        if self.api_key_env is not None:
+            if not isinstance(self.api_key_env, str) or not _ENV_NAME.fullmatch(self.api_key_env):
+                # The value is not echoed: it may be a key given by mistake.
+                raise ValueError("LLMConfig.api_key_env must name an environment variable "
+                                 "(letters, digits, underscores), not hold the key")
+            if self.api_key is not None:
+                raise ValueError("LLMConfig takes api_key or api_key_env, not both")
         _check_number("temperature", self.temperature, 0.0, 2.0)
         _check_int("max_tokens", self.max_tokens, 1)
         _check_number("timeout", self.timeout, 0.0)

@@ -20,6 +20,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ahd import syntax
 from ahd.static_check import free_names
 
 __all__ = ["NoCodeError", "extract_code", "strip_fences", "strip_think"]
@@ -119,7 +120,7 @@ class _Facts:
 
 def _facts(code: str) -> _Facts:
     try:
-        tree = ast.parse(code)
+        tree = syntax.parse(code)
     except (SyntaxError, ValueError):
         return _facts_by_regex(code)
     defines: set[str] = set()

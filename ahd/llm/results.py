@@ -2,12 +2,18 @@
 
 :class:`LLMReply` and :class:`LLMError` are what :class:`~ahd.llm.client.LLMClient` returns or
 raises; :class:`CallRecord` is the one line per request (answered, cached or failed) that the
-client hands to its ``on_call`` callback for the store and for budgets. They are plain values
-with no dependency on litellm, so callers can handle them without importing it.
+client hands to its ``on_call`` callback for the store. :class:`LLMConfigError` is the failure
+no retry and no other request can cure (wrong key, model or URL), which must stop a run rather
+than be counted as one more failed proposal; :class:`BudgetExceeded` is a request the budget did
+not let out; :class:`CallStats` counts outcomes so a run can tell "every call failed" from
+"some did". They are plain values with no dependency on litellm, so callers can handle them
+without importing it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +67,41 @@ class ReplayMiss(LLMError):
     """``replay=True`` and the cache has no usable answer for this request."""
 
 
+class BudgetExceeded(LLMError):
+    """The request was not sent (or not sent again): its reservation would pass a budget cap.
+
+    Returned in place by :meth:`~ahd.llm.client.LLMClient.complete_many` like any failed
+    request, so answers already paid for are kept; the run learns that the budget is spent from
+    :attr:`ahd.llm.budget.LLMBudget.exhausted`. ``attempts`` counts the attempts that were sent
+    before the refusal (0 when the request never left).
+    """
+
+
+class LLMConfigError(ValueError):
+    """The model cannot be reached as configured: wrong or missing key, unknown model, a URL
+    nothing answers at.
+
+    Not an :class:`LLMError`: code that treats a failed request as one bad proposal (and goes
+    on) must not swallow it, because every later request would fail the same way. It is a
+    ``ValueError`` (bad input the user must fix), raised at the first request that shows it
+    and never retried; the message is one line naming the model, the URL and the cause, with
+    the key redacted.
+
+    Attributes
+    ----------
+    kind
+        ``"auth"``, ``"permission"``, ``"missing_key"``, ``"not_found"``, ``"unknown_model"``,
+        ``"unreachable"`` or ``"key_env"`` (``api_key_env`` names an unset variable).
+    status_code
+        The HTTP status that showed it, when there was one.
+    """
+
+    def __init__(self, message: str, *, kind: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status_code = status_code
+
+
 @dataclass(frozen=True)
 class CallRecord:
     """What one :meth:`LLMClient.complete` produced, for the store and budgets.
@@ -97,7 +138,66 @@ class CallRecord:
         }
 
 
-def record_of(outcome: LLMReply | LLMError, model: str, key: str, latency: float) -> CallRecord:
+@dataclass(frozen=True)
+class CallStats:
+    """Outcomes of the requests one client handled, counted per request (not per attempt).
+
+    ``calls`` = ``succeeded`` + ``failed`` + ``refused``. ``succeeded`` includes ``cached``
+    answers. ``failed`` counts requests that ended in an error, configuration errors included;
+    ``refused`` those the budget kept from being sent at all. ``http_attempts`` counts the HTTP
+    requests actually sent, retries included (what a provider bills and a budget caps).
+    ``last_error`` is the latest failure's message (redacted), to say *why* a run got nothing.
+    """
+
+    calls: int = 0
+    succeeded: int = 0
+    cached: int = 0
+    failed: int = 0
+    refused: int = 0
+    http_attempts: int = 0
+    last_error: str | None = None
+
+    @property
+    def all_failed(self) -> bool:
+        """Requests failed and none was answered: the run learned nothing from the model."""
+        return self.failed > 0 and self.succeeded == 0
+
+
+class Tally:
+    """Thread-safe counting of request outcomes into :class:`CallStats`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stats = CallStats()
+
+    def snapshot(self) -> CallStats:
+        with self._lock:
+            return self._stats
+
+    def sent(self) -> None:
+        """One more HTTP attempt went out."""
+        with self._lock:
+            self._stats = dataclasses.replace(
+                self._stats, http_attempts=self._stats.http_attempts + 1
+            )
+
+    def count(self, outcome: LLMReply | LLMError | LLMConfigError) -> None:
+        """One request ended with ``outcome``."""
+        with self._lock:
+            s = self._stats
+            if isinstance(outcome, LLMReply):
+                s = dataclasses.replace(s, succeeded=s.succeeded + 1,
+                                        cached=s.cached + int(outcome.cached))
+            elif isinstance(outcome, BudgetExceeded):
+                s = dataclasses.replace(s, refused=s.refused + 1, last_error=str(outcome))
+            else:
+                s = dataclasses.replace(s, failed=s.failed + 1, last_error=str(outcome))
+            self._stats = dataclasses.replace(s, calls=s.calls + 1)
+
+
+def record_of(
+    outcome: LLMReply | LLMError | LLMConfigError, model: str, key: str, latency: float
+) -> CallRecord:
     """The :class:`CallRecord` of one outcome; ``model``, ``key`` and ``latency`` describe a
     failure, which carries none of them."""
     if isinstance(outcome, LLMReply):

@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from ahd import syntax
+
 #: Multiplicative steps for numeric constants (log-symmetric, so a step and its undo are equally
 #: likely).
 FACTORS = (0.5, 0.67, 0.8, 1.25, 1.5, 2.0)
@@ -23,7 +25,7 @@ _INVERT = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
 
 def _parse(source: str) -> ast.Module | None:
     try:
-        return ast.parse(source)
+        return syntax.parse(source)
     except (SyntaxError, ValueError, RecursionError):
         return None
 
@@ -156,7 +158,7 @@ def prefix_names(source: str, prefix: str, rename_entries: dict[str, str] | None
     Renaming an identifier everywhere it appears keeps the meaning (a local variable that
     shares the name is renamed consistently too), so two sources can live in one module.
     """
-    tree = ast.parse(source)
+    tree = syntax.parse(source)
     mapping = {name: prefix + name for name in top_level_names(tree)}
     mapping.update(rename_entries or {})
 
@@ -228,7 +230,7 @@ def compose(a: str, b: str, role: str, rng: np.random.Generator) -> str | None:
 def _jit_entry(source: str, name: str) -> str:
     """Decorate the function ``name`` with ``@njit``: a called entry point is no longer compiled
     by the engine itself, and an undecorated callee would push the caller into Python mode."""
-    tree = ast.parse(source)
+    tree = syntax.parse(source)
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == name and not node.decorator_list:
             node.decorator_list = [ast.Name("njit", ast.Load())]

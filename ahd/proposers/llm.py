@@ -4,6 +4,12 @@ One template per strategy lives in ``ahd/prompts/``; it receives the problem des
 role's signature and documentation, and the parents' code with their credits and usage. Replies
 without code are answered with the extractor's message; static and runtime errors come back
 through :meth:`LLMProposer.fix`, up to the loop's retry bound.
+
+A failed request makes a failed proposal (the round goes on with the others), except a
+configuration error (:class:`~ahd.llm.LLMConfigError`: wrong key, model or URL), which
+propagates: every later request would fail the same way. Every request, fix-ups included, goes
+through the one client, so its budget caps all of them; :attr:`LLMProposer.stats` says how many
+succeeded, failed or were refused.
 """
 
 from __future__ import annotations
@@ -15,7 +21,15 @@ from string import Template
 import numpy as np
 
 from ahd.candidate import Origin
-from ahd.llm import LLMClient, LLMError, NoCodeError, extract_code
+from ahd.llm import (
+    BudgetExceeded,
+    CallStats,
+    LLMBudget,
+    LLMClient,
+    LLMError,
+    NoCodeError,
+    extract_code,
+)
 
 from .base import Proposal, ProposalRequest
 
@@ -40,6 +54,16 @@ class LLMProposer:
         self.client = client
         self.task = task
         self.no_code_retries = no_code_retries
+
+    @property
+    def stats(self) -> CallStats:
+        """Outcomes of this proposer's requests so far (see :class:`ahd.llm.CallStats`)."""
+        return self.client.stats()
+
+    @property
+    def budget(self) -> LLMBudget | None:
+        """The caps its requests reserve from (``None``: none)."""
+        return self.client.budget
 
     # --- prompts --------------------------------------------------------------------------
 
@@ -105,8 +129,11 @@ class LLMProposer:
     def _settle(self, req, conv, reply, retries: int, history: list | None = None) -> Proposal:
         history = (history or []) + [reply]
         if isinstance(reply, LLMError):
-            return Proposal(req, None, self._origin(req, history), error=str(reply),
-                            attempts=len(history))
+            failed = Proposal(req, None, self._origin(req, history), error=str(reply),
+                              attempts=len(history))
+            # Not the model's fault: the run's budget is spent (the loop may stop, not count it).
+            failed.extra["budget_exhausted"] = isinstance(reply, BudgetExceeded)
+            return failed
         conv = conv + [{"role": "assistant", "content": reply.text}]
         try:
             source = extract_code(reply.text, self._entry_names(req))

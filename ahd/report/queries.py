@@ -8,11 +8,12 @@ it is safe while ``ahd evolve`` writes to the same file.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from ahd.store import connect_read_only
 
 from .model import Coverage, FailureExample, Failures, LLMCallPoint, Membership
 
@@ -25,8 +26,7 @@ class Reader:
     the first parameter, so no query can forget it."""
 
     def __init__(self, path: Path, run_id: int):
-        uri = path.resolve().as_uri() + "?mode=ro"
-        self.conn = sqlite3.connect(uri, uri=True, timeout=30.0)
+        self.conn = connect_read_only(path)  # writes nothing, even beside the file
         self.run_id = run_id
 
     def rows(self, query: str, *params: Any) -> list[tuple]:

@@ -8,10 +8,19 @@
 from ahd.sandbox.fanout import evaluate_many, shared_pool, shutdown_pools
 from ahd.sandbox.pool import SandboxPool, decide_mode
 from ahd.sandbox.probe import active_layers, probe_layers
-from ahd.sandbox.records import STATUSES, SandboxLimits, SandboxResult, SandboxUnavailable
+from ahd.sandbox.records import (
+    STATUSES,
+    ClusterError,
+    ClusterLost,
+    SandboxLimits,
+    SandboxResult,
+    SandboxUnavailable,
+)
 
 __all__ = [
     "STATUSES",
+    "ClusterError",
+    "ClusterLost",
     "SandboxLimits",
     "SandboxPool",
     "SandboxResult",

@@ -27,6 +27,14 @@ class SandboxUnavailable(RuntimeError):
     """No process isolation can be had here, and running unsandboxed was not allowed."""
 
 
+class ClusterError(RuntimeError):
+    """A dask cluster cannot be reached or used (the message is one line)."""
+
+
+class ClusterLost(ClusterError):
+    """The scheduler or every worker went away while requests were pending."""
+
+
 @dataclass(frozen=True)
 class SandboxLimits:
     """Per-request limits.

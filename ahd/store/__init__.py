@@ -13,7 +13,8 @@ This package re-exports the public names of its modules, so callers import from
 - :mod:`~ahd.store.records`: the dataclasses rows are read into, vocabularies and errors;
 - :mod:`~ahd.store.schema`: the SQL schema and its migrations;
 - :mod:`~ahd.store.encoding`: how values are written to columns;
-- :mod:`~ahd.store.connection`: opening a file, schema checks, transactions, durability;
+- :mod:`~ahd.store.connection`: opening a file (read-write, or read-only without writing
+  anything), schema checks, transactions, durability;
 - :mod:`~ahd.store.runs`, :mod:`~ahd.store.candidates`, :mod:`~ahd.store.evaluations`,
   :mod:`~ahd.store.llm_calls`: one table each;
 - :mod:`~ahd.store.queries`: scores, leaderboard and lineage across tables;
@@ -21,7 +22,7 @@ This package re-exports the public names of its modules, so callers import from
   :func:`pending_work`.
 """
 
-from .connection import STORE_FILENAME, store_path
+from .connection import STORE_FILENAME, connect_read_only, read_only_uri, store_path
 from .records import (
     RUN_STATUSES,
     SPLITS,
@@ -31,6 +32,7 @@ from .records import (
     LineageNode,
     LLMCall,
     NotFoundError,
+    ReadOnlyStoreError,
     Run,
     SchemaVersionError,
     SplitScore,
@@ -54,13 +56,16 @@ __all__ = [
     "LeaderboardRow",
     "LineageNode",
     "NotFoundError",
+    "ReadOnlyStoreError",
     "Run",
     "SchemaVersionError",
     "SplitScore",
     "Store",
     "StoreError",
+    "connect_read_only",
     "evaluation_context",
     "package_versions",
     "pending_work",
+    "read_only_uri",
     "store_path",
 ]

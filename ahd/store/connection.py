@@ -16,24 +16,87 @@ the ``fsync`` of the WAL at each commit, so only a power loss or kernel crash ca
 few commits (never corrupt the file). FULL would add an fsync (milliseconds on many disks) per
 commit for protection against power loss that an evaluation run does not need. A transaction
 cut short by a kill has no commit marker and is ignored when the file is next opened.
+
+Reading without writing
+-----------------------
+A store opened read-only (the viewers: ``ahd leaderboard``, ``show``, ``export``, ``report``)
+never writes, neither to the file nor beside it, so it can be read from a directory the user
+cannot write to (an archived run, another user's run) and viewing a run never changes it.
+``mode=ro`` alone is not enough for that: a WAL database needs its ``-shm`` index, and a
+read-only connection creates ``-wal`` and ``-shm`` when they are missing (and fails when the
+directory is not writable) and leaves them behind on close. So :func:`read_only_uri` adds
+``immutable=1`` when no ``-wal``, ``-shm`` or ``-journal`` file exists: then no process has the
+store open (a WAL connection keeps its ``-shm`` while open, and the last one to close
+checkpoints and removes both), everything committed is in the file itself, and SQLite reads it
+without locks or side files. When they do exist (a run going on, or one that was killed), the
+committed data may still be in the ``-wal`` file, which an immutable reader would not see; then
+the plain read-only connection reads it through the existing ``-shm`` (it may update that
+index, where it can, but never the store file), as before.
+The one gap: a writer that starts while an immutable reader is open is not seen by it, and its
+checkpoint may rewrite pages under the reader, which then fails with a read error (the store
+itself is not harmed).
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .records import Run, SchemaVersionError, StoreError
+from .records import ReadOnlyStoreError, Run, SchemaVersionError, StoreError
 from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, statements
 
 STORE_FILENAME = "ahd.sqlite"
 
 
+#: Files SQLite keeps beside a database while it is open or after a crash.
+SIDE_FILE_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
 def store_path(run_dir: str | Path) -> Path:
     """Where the store of ``run_dir`` lives."""
     return Path(run_dir) / STORE_FILENAME
+
+
+def read_only_uri(path: str | Path) -> str:
+    """The SQLite URI that reads ``path`` without writing to it or creating files beside it.
+
+    ``immutable=1`` is added when no side file (``-wal``, ``-shm``, ``-journal``) exists, that
+    is when no process has the store open and all committed data is in the file; see "Reading
+    without writing" in this module's docstring for why and for the one race it leaves.
+    """
+    path = Path(path).resolve()
+    uri = path.as_uri() + "?mode=ro"
+    if not any(Path(f"{path}{suffix}").exists() for suffix in SIDE_FILE_SUFFIXES):
+        uri += "&immutable=1"
+    return uri
+
+
+def connect_read_only(path: str | Path, timeout: float = 30.0) -> sqlite3.Connection:
+    """A connection that can only read ``path`` (see :func:`read_only_uri`).
+
+    Raises
+    ------
+    StoreError
+        When the committed data cannot be read without writing: a ``-wal`` file with no
+        ``-shm`` index beside it, in a directory this process cannot write to (SQLite would
+        have to create the index). Copying the run directory somewhere writable reads it.
+    """
+    path = Path(path)
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    if wal.exists() and not shm.exists() and not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"{path}: {wal.name} holds data not yet in the store file, and reading it needs "
+            f"a {shm.name} file that cannot be created in this read-only directory; copy "
+            f"the run directory somewhere writable to read it"
+        )
+    try:
+        return sqlite3.connect(read_only_uri(path), uri=True, timeout=timeout,
+                               isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open store: {exc}") from exc
 
 
 class StoreConnection:
@@ -43,6 +106,9 @@ class StoreConnection:
     ----------
     conn
         The sqlite3 connection (autocommit mode: write through :meth:`transaction`).
+    readonly
+        Opened by :func:`connect_read_only`: nothing is ever written, and :meth:`transaction`
+        raises :class:`~ahd.store.ReadOnlyStoreError`.
     run
         The current run (see :meth:`~ahd.store.Store.open_run`), ``None`` until one is
         created or opened.
@@ -56,14 +122,13 @@ class StoreConnection:
             raise StoreError(f"{self.path}: no such store file")
         if not self.path.parent.is_dir():
             raise StoreError(f"{self.path.parent}: no such directory")
-        try:
-            if readonly:
-                uri = self.path.resolve().as_uri() + "?mode=ro"
-                self.conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
-            else:
+        if readonly:
+            self.conn = connect_read_only(self.path, timeout)
+        else:
+            try:
                 self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot open store: {exc}") from exc
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot open store: {exc}") from exc
         try:
             self._setup()
         except sqlite3.DatabaseError as exc:
@@ -87,6 +152,8 @@ class StoreConnection:
         version = self.schema_version
         self._check_version(version)
         if version < SCHEMA_VERSION:
+            if self.readonly and version == 0:  # an empty file: never written by ahd
+                raise StoreError(f"{self.path}: an empty database, not an ahd store")
             if self.readonly:
                 raise StoreError(
                     f"{self.path}: schema version {version} is older than {SCHEMA_VERSION}; "
@@ -127,7 +194,10 @@ class StoreConnection:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: all of it is committed, or none of it."""
         if self.readonly:
-            raise StoreError(f"{self.path}: store is open read-only")
+            raise ReadOnlyStoreError(
+                f"{self.path}: the store is open read-only (as the viewers open it); writing "
+                f"needs a store opened without readonly"
+            )
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn

@@ -31,6 +31,10 @@ class SchemaVersionError(StoreError):
     """The store was written by a newer (or unknown) version of ahd."""
 
 
+class ReadOnlyStoreError(StoreError):
+    """A write was attempted through a store opened read-only (as the viewers open it)."""
+
+
 class NotFoundError(StoreError, KeyError):
     """No run or candidate with the given id."""
 

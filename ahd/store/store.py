@@ -29,8 +29,12 @@ class Store(CandidatesMixin, EvaluationsMixin, QueriesMixin, LLMCallsMixin):
         The database file (``RUN_DIR/ahd.sqlite``; see :meth:`in_run_dir`). Created with the
         current schema when missing, unless ``readonly``.
     readonly
-        Open without the right to write (for ``ahd leaderboard`` and friends while a run is
-        going on). The file must exist and have the current schema.
+        Open for reading only, as the viewers (``ahd leaderboard``, ``show``, ``export``,
+        ``report``) do, while a run is going on or after it ended: nothing is written to the
+        file or beside it (no ``-wal``/``-shm`` files, no migration), so a run directory the
+        user cannot write to can be read, and any write raises
+        :class:`~ahd.store.ReadOnlyStoreError`. The file must exist and have the current
+        schema.
     timeout
         Seconds to wait for another process's write lock before giving up.
 

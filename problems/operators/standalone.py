@@ -14,6 +14,8 @@ import ast
 import inspect
 from functools import cache
 
+from ahd import syntax
+
 from . import destroy as _destroy
 from . import improve as _improve
 from . import repair as _repair
@@ -23,7 +25,7 @@ _MODULES = {"destroy": _destroy, "repair": _repair, "improve": _improve}
 
 
 def _top_level(module) -> tuple[dict[str, ast.stmt], list[str]]:
-    tree = ast.parse(inspect.getsource(module))
+    tree = syntax.parse(inspect.getsource(module))
     defs: dict[str, ast.stmt] = {}
     order: list[str] = []
     for node in tree.body:

@@ -37,11 +37,14 @@ class Reply:
     text
         The assistant message content.
     prompt_tokens, completion_tokens
-        Reported in ``usage``; tests assert that these reach the store unchanged.
+        Reported in ``usage``; tests assert that these reach the store unchanged (the server
+        sums what it reported in :attr:`ScriptedLLMServer.reported`).
     delay
         Seconds to sleep before answering, to provoke client timeouts or overlap requests.
     finish_reason
         ``"stop"`` normally; ``"length"`` imitates a reply cut off at ``max_tokens``.
+    report_usage
+        ``False`` leaves the ``usage`` block out, as some local servers do.
     """
 
     text: str
@@ -49,6 +52,7 @@ class Reply:
     completion_tokens: int = 5
     delay: float = 0.0
     finish_reason: str = "stop"
+    report_usage: bool = True
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,10 @@ class ScriptedLLMServer:
         The ``Authorization`` header of every request, in arrival order.
     max_in_flight
         The largest number of requests that were being handled at the same moment.
+    reported
+        ``{"prompt_tokens": n, "completion_tokens": m, "replies": k}``: the usage this server
+        reported, summed over the ``k`` successful replies it sent, to compare with what the
+        client and the store counted.
     """
 
     def __init__(
@@ -128,6 +136,7 @@ class ScriptedLLMServer:
         self.requests: list[dict[str, Any]] = []
         self.authorizations: list[str] = []
         self.max_in_flight = 0
+        self.reported = {"prompt_tokens": 0, "completion_tokens": 0, "replies": 0}
         self._in_flight = 0
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
@@ -182,10 +191,17 @@ class ScriptedLLMServer:
         with self._lock:
             self._in_flight -= 1
 
+    def _reported(self, step: Reply) -> None:
+        with self._lock:
+            self.reported["replies"] += 1
+            if step.report_usage:
+                self.reported["prompt_tokens"] += step.prompt_tokens
+                self.reported["completion_tokens"] += step.completion_tokens
+
 
 def _completion(body: dict[str, Any], step: Reply) -> dict[str, Any]:
     """Build an OpenAI ``chat.completion`` object for ``step``."""
-    return {
+    completion = {
         "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
         "object": "chat.completion",
         "created": int(time.time()),
@@ -203,6 +219,9 @@ def _completion(body: dict[str, Any], step: Reply) -> dict[str, Any]:
             "total_tokens": step.prompt_tokens + step.completion_tokens,
         },
     }
+    if not step.report_usage:
+        del completion["usage"]
+    return completion
 
 
 def _error(step: Status, api_key: str) -> dict[str, Any]:
@@ -235,7 +254,8 @@ def _make_handler(server: ScriptedLLMServer) -> type[BaseHTTPRequestHandler]:
             try:
                 time.sleep(server.delay + step.delay)
                 if isinstance(step, Reply):
-                    self._send(200, _completion(body, step))
+                    if self._send(200, _completion(body, step)):
+                        server._reported(step)
                 else:
                     key = authorization.removeprefix("Bearer ").strip()
                     headers = {}
@@ -247,7 +267,8 @@ def _make_handler(server: ScriptedLLMServer) -> type[BaseHTTPRequestHandler]:
 
         def _send(
             self, code: int, payload: dict[str, Any], headers: dict[str, str] | None = None
-        ) -> None:
+        ) -> bool:
+            """Send the answer; ``False`` if the client had hung up."""
             data = json.dumps(payload).encode()
             try:
                 self.send_response(code)
@@ -261,6 +282,7 @@ def _make_handler(server: ScriptedLLMServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(data)
                 self.close_connection = True
             except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (timeout); nothing to tell it
+                return False  # the client gave up (timeout); nothing to tell it
+            return True
 
     return Handler

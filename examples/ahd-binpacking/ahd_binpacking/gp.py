@@ -29,6 +29,7 @@ import re
 
 import numpy as np
 
+from ahd import syntax
 from ahd.candidate import normalize_code
 
 Tree = str | float | tuple
@@ -184,7 +185,7 @@ def render(tree: Tree) -> str:
 def tree_of_source(source: str) -> Tree | None:
     """The tree a GP source was rendered from, or ``None`` (not GP code, or edited since)."""
     try:
-        module = ast.parse(source)
+        module = syntax.parse(source)
     except (SyntaxError, ValueError, RecursionError):
         return None
     text = None
