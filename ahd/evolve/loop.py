@@ -163,6 +163,8 @@ class Evolution:
             for cand in seeds:
                 cid, _ = self.store.add_candidate(cand)
                 self.population[role].append(cand.with_id(cid))
+        if self.config.overlap and self._next_round_possible():
+            self._launch()  # round 1's offspring, while the seeds are scored
         if not self.cooperative:
             for cands in self.population.values():
                 for cand in cands:

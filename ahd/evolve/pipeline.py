@@ -15,8 +15,9 @@ cluster. Only the main thread writes the store; the threads here run the propose
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,26 +48,46 @@ class Stager:
 
     def __init__(self, task: Task, proposer: Proposer, threads: int):
         self.task, self.proposer = task, proposer
-        self._executor = ThreadPoolExecutor(max_workers=max(1, threads),
-                                            thread_name_prefix="ahd-propose")
+        self._slots = threading.Semaphore(max(1, threads))
+        self._closed = False
 
     def propose(self, requests: list[ProposalRequest], seeds: Iterable[int],
                 known: frozenset[tuple[tuple[str, ...], str]]) -> list[Future[Staged | None]]:
         """One future per request, each asking the proposer for that request alone."""
-        return [
-            self._executor.submit(self._stage, self._ask(req, int(seed)), known)
-            for req, seed in zip(requests, seeds, strict=True)
-        ]
+        return [self._submit(self._ask(req, int(seed)), known)
+                for req, seed in zip(requests, seeds, strict=True)]
 
     def fix(self, failed: list[tuple[Proposal, str]],
             known: frozenset[tuple[tuple[str, ...], str]]) -> list[Future[Staged | None]]:
         """One future per failed proposal: the proposer's fix (``None`` when it cannot)."""
-        return [self._executor.submit(self._stage, self._fixer(prop, err), known)
-                for prop, err in failed]
+        return [self._submit(self._fixer(prop, err), known) for prop, err in failed]
 
     def close(self) -> None:
-        """Drop what has not started; what runs finishes unobserved (its results are unused)."""
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Drop what has not started; what runs finishes unobserved (its results are unused).
+
+        The threads are daemons: a model call in flight never keeps the process from exiting
+        on Ctrl-C (a thread pool's threads would be joined at exit).
+        """
+        self._closed = True
+
+    def _submit(self, make: Callable[[], Proposal | None],
+                known: frozenset[tuple[tuple[str, ...], str]]) -> Future[Staged | None]:
+        future: Future[Staged | None] = Future()
+
+        def work() -> None:
+            with self._slots:
+                if self._closed:
+                    future.cancel()  # a waiter, if any, wakes with CancelledError
+                    return
+                if not future.set_running_or_notify_cancel():
+                    return
+                try:
+                    future.set_result(self._stage(make, known))
+                except BaseException as exc:  # noqa: BLE001 - the loop re-raises it
+                    future.set_exception(exc)
+
+        threading.Thread(target=work, name="ahd-propose", daemon=True).start()
+        return future
 
     def _ask(self, request: ProposalRequest, seed: int) -> Callable[[], Proposal | None]:
         def ask() -> Proposal | None:

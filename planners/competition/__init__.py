@@ -6,7 +6,9 @@ store as each run ends; the report gives coverage, IPC quality and agile scores 
 split (markdown, CSV) and a cactus plot. ``ahd plan-eval`` is the command line.
 
 Modules: :mod:`.suite` (which tasks), :mod:`.planners_registry` (how to run ``ahd:``, ``fd:``,
-``pyperplan:`` and ``cmd:`` planners), :mod:`.runner` (limits, processes, resuming),
+``pyperplan:`` and ``cmd:`` planners), :mod:`.process` (limits, measuring),
+:mod:`.execution` (run, then validate), :mod:`.runner` (local runs, resuming),
+:mod:`.cluster_runner` and :mod:`.remote` (runs on dask workers, ``--scheduler``),
 :mod:`.validator`, :mod:`.results` (the store), :mod:`.scores`, :mod:`.report`, and
 :mod:`.evaluate`, which ties them together::
 

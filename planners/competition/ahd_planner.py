@@ -69,6 +69,13 @@ class AhdPlanner(Planner):
         digest = hashlib.sha256(Path(self.heuristic_for(task)).read_bytes()).hexdigest()
         return f"{self.spec}#{digest[:16]}"
 
+    def portable(self, task: Task) -> tuple[str, dict[str, bytes]]:
+        """A heuristic file travels as its content, under its own name (the module name)."""
+        if self.builtin:
+            return self.config, {}
+        path = Path(self.heuristic_for(task))
+        return path.name, {path.name: path.read_bytes()}
+
     def invocation(self, task: Task, workdir: Path, limits: Limits,
                    deadline: float) -> Invocation:
         plan = workdir / "plan"

@@ -3,9 +3,11 @@
 Runs every planner on every selected task, one process per run under the time and memory
 limits, validates every plan with unified-planning, stores each result as it ends (an
 interrupted evaluation resumes where it stopped) and writes ``report.md``, ``runs.csv``,
-``summary.csv`` and ``cactus.png`` into the evaluation folder. Exit codes: 0 done, 1
-interrupted, 2 bad input (unknown planner, empty selection, a folder holding an evaluation with
-other limits).
+``summary.csv`` and ``cactus.png`` into the evaluation folder. ``--scheduler`` runs them on a
+dask.distributed cluster instead (:mod:`.cluster_runner`); plans still come back here to be
+validated and stored. Exit codes: 0 done, 1 interrupted or the dask scheduler lost (rerun to
+resume), 2 bad input (unknown planner, empty selection, a folder holding an evaluation with
+other limits, a scheduler that cannot be reached or whose workers cannot run a request).
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ PLANNER_HELP = (
 def _fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def _items(values: list[str] | None) -> list[str] | None:
@@ -60,6 +66,9 @@ def plan_eval_command(
     ipc_invalid_rule: Annotated[bool, typer.Option(
         "--ipc-invalid-rule", help="an invalid plan zeroes its planner's whole domain "
         "(IPC 2023 rule); default: it scores 0 on its task only")] = False,
+    scheduler: Annotated[str | None, typer.Option(
+        help="run on a dask cluster: the scheduler's address (tcp://HOST:PORT) or local:N for "
+             "N worker processes here; --jobs then counts validations at the same time")] = None,
     report_only: Annotated[bool, typer.Option(
         "--report-only", help="rewrite the report of --out (or the default folder) from its "
         "store, running nothing")] = False,
@@ -76,6 +85,7 @@ def plan_eval_command(
         parse_memory,
         report_from_store,
     )
+    from ahd.sandbox import ClusterError, ClusterLost
 
     folder = out if out is not None else default_out_dir(suite)
     if report_only:
@@ -90,6 +100,13 @@ def plan_eval_command(
         _fail("give at least one --planner (e.g. --planner ahd:hff --planner fd:lama-first)")
     if jobs < 1:
         _fail("--jobs must be at least 1")
+    if scheduler is not None:
+        from ahd.sandbox.cluster import parse_scheduler
+
+        try:
+            parse_scheduler(scheduler)
+        except ValueError as exc:
+            _fail(str(exc))
     try:
         limits = Limits(
             time=parse_duration(time),
@@ -112,14 +129,18 @@ def plan_eval_command(
         result = evaluate(
             suite, planner, limits, out_dir=folder, jobs=jobs, splits=splits,
             domains=_items(domains), tasks=_items(tasks),
-            invalid_zeroes_domain=ipc_invalid_rule, on_result=progress,
+            invalid_zeroes_domain=ipc_invalid_rule, on_result=progress, scheduler=scheduler,
         )
     except (SuiteError, PlannerSpecError, ResultsError) as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
         typer.echo(f"interrupted; rerun the same command to resume ({folder})", err=True)
         raise typer.Exit(1) from None
-    for p in result.planners:
+    except ClusterLost as exc:
+        _fail(f"{_one_line(exc)}; rerun the same command to resume ({folder})", code=1)
+    except ClusterError as exc:
+        _fail(_one_line(exc))
+    for p in result.planners if scheduler is None else ():  # workers speak in the report
         why = p.unavailable()
         if why:
             typer.echo(f"warning: {p.label} unavailable: {why}", err=True)

@@ -3,7 +3,9 @@
 This is what ``ahd plan-eval`` and ``benchmarks/ipc2023.sh`` call. The evaluation folder
 holds the results store, the runs' plans and logs, and the report; calling :func:`evaluate`
 again on the same folder resumes (see :mod:`.results`). A lock file keeps two evaluators from
-working on one folder at the same time.
+working on one folder at the same time. With ``scheduler`` the runs execute on a dask cluster
+(:mod:`.cluster_runner`); the store, the pending list and the report are the same, so one
+folder may be continued either way.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cluster_runner import ClusterEvaluation
 from .planners_registry import Limits, Planner, parse_planner
 from .report import Report
 from .results import ResultsError, ResultsStore, RunRecord
@@ -57,12 +60,20 @@ def _settings(suite: Path, limits: Limits) -> dict[str, object]:
             "memory_limit_mb": limits.memory_mb, "grace_s": limits.grace}
 
 
-def _notes(planners: Sequence[Planner], tasks: Sequence[Task]) -> list[str]:
+def _notes(planners: Sequence[Planner], tasks: Sequence[Task],
+           records: Sequence[RunRecord], on_cluster: bool) -> list[str]:
+    """Planners that could not run (here, or on the cluster's workers, where it is theirs to
+    say) and domains a planner has no configuration for."""
     notes = []
     for p in planners:
-        why = p.unavailable()
+        if on_cluster:
+            why = next((r.error for r in records
+                        if r.planner == p.label and r.status == "unavailable"), None)
+            where = "on the dask workers"
+        else:
+            why, where = p.unavailable(), "here"
         if why:
-            notes.append(f"`{p.label}` is unavailable here: {why}")
+            notes.append(f"`{p.label}` is unavailable {where}: {why}")
         skipped = sorted({t.domain for t in tasks if not p.applies_to(t)})
         if skipped:
             notes.append(f"`{p.label}` has no configuration for {', '.join(skipped)} "
@@ -81,6 +92,7 @@ def evaluate(
     tasks: Iterable[str] | None = None,
     invalid_zeroes_domain: bool = False,
     on_result: Callable[[RunRecord, int, int], None] | None = None,
+    scheduler: str | None = None,
 ) -> EvaluationResult:
     """Run every planner on every selected task (what the store lacks) and write the report.
 
@@ -95,18 +107,23 @@ def evaluate(
     out_dir : path, optional
         The evaluation folder; default :func:`default_out_dir`.
     jobs : int
-        Runs at the same time.
+        Runs at the same time; with ``scheduler``, plans validated at the same time here.
     splits, domains, tasks
         Filters (see :func:`.suite.discover`).
     invalid_zeroes_domain : bool
         Score with the IPC rule for invalid plans.
     on_result : callable, optional
         Progress callback ``(record, done, total)``.
+    scheduler : str, optional
+        Run on a dask cluster: ``tcp://HOST:PORT`` or ``local:N`` (see
+        :class:`.cluster_runner.ClusterEvaluation`).
 
     Raises
     ------
     SuiteError, PlannerSpecError, ResultsError
         Bad input, or a folder holding an evaluation with other settings.
+    ahd.sandbox.ClusterError, ahd.sandbox.ClusterLost
+        The scheduler cannot be reached or went away (rerunning resumes).
     """
     suite_path = Path(suite)
     out = (Path(out_dir) if out_dir is not None else default_out_dir(suite_path)).resolve()
@@ -118,7 +135,11 @@ def evaluate(
     with _locked(out), ResultsStore.in_dir(out) as store:
         store.check_settings(_settings(suite_path, limits))
         store.register_planners({p.label: p.spec for p in objs})
-        ran = Evaluation(objs, selected, limits, out, store, jobs=jobs).run(on_result)
+        if scheduler is None:
+            runner = Evaluation(objs, selected, limits, out, store, jobs=jobs)
+        else:
+            runner = ClusterEvaluation(objs, selected, limits, out, store, scheduler, jobs=jobs)
+        ran = runner.run(on_result)
         keys = {t.key for t in selected}
         records = [r for r in store.records() if r.planner in labels and r.task in keys]
     report = Report(
@@ -126,8 +147,10 @@ def evaluate(
         reference=reference_costs(suite_path),
         settings={"suite": suite_path.resolve(), "time": f"{limits.time:g} s",
                   "memory": "none" if limits.memory_mb is None else f"{limits.memory_mb:g} MiB",
-                  "grace": f"{limits.grace:g} s", "jobs": jobs},
-        invalid_zeroes_domain=invalid_zeroes_domain, notes=_notes(objs, selected),
+                  "grace": f"{limits.grace:g} s", "jobs": jobs,
+                  **({} if scheduler is None else {"scheduler": scheduler})},
+        invalid_zeroes_domain=invalid_zeroes_domain,
+        notes=_notes(objs, selected, records, on_cluster=scheduler is not None),
     )
     return EvaluationResult(report, report.write(out), ran, selected, objs, out)
 

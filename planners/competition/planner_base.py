@@ -123,6 +123,23 @@ class Planner(ABC):
         """What identifies the run's setup; a stored result with another one is re-run."""
         return self.spec
 
+    def portable(self, task: Task) -> tuple[str, dict[str, bytes]]:
+        """How another machine, which has none of this one's files, rebuilds this planner
+        for ``task`` (``ahd plan-eval --scheduler``).
+
+        Returns
+        -------
+        config : str
+            The configuration to give :meth:`from_spec` there.
+        files : dict
+            File name -> content, written into the folder the planner is rebuilt in (its
+            ``cwd``) before :meth:`from_spec` is called. The default ships nothing: the
+            configuration as it is, with programs and packages being the worker's own; a
+            planner whose configuration names files of this machine overrides this (see
+            :class:`.AhdPlanner`).
+        """
+        return self.config, {}
+
     @abstractmethod
     def invocation(self, task: Task, workdir: Path, limits: Limits,
                    deadline: float) -> Invocation:

@@ -19,12 +19,13 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from ._launch import wrap
 
-__all__ = ["Verdict", "ValidatorProcess", "serve"]
+__all__ = ["ValidatorProcess", "ValidatorSlots", "Verdict", "serve"]
 
 #: Parsed tasks a validator process keeps (several planners' plans for one task come close
 #: together, as the evaluation goes task by task).
@@ -125,6 +126,36 @@ class ValidatorProcess:
                     stream.close()
                 except OSError:
                     pass
+
+
+class ValidatorSlots:
+    """One :class:`ValidatorProcess` per thread that asks for one, all closed together.
+
+    An evaluation validates from several threads at once (its run slots); each keeps its own
+    child, so a slow validation never holds up another, and the child's cache of parsed tasks
+    serves the plans that thread sees.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list[ValidatorProcess] = []
+
+    def get(self) -> ValidatorProcess:
+        """The calling thread's validator (started on its first validation)."""
+        v = getattr(self._local, "validator", None)
+        if v is None:
+            v = self._local.validator = ValidatorProcess()
+            with self._lock:
+                self._all.append(v)
+        return v
+
+    def close(self) -> None:
+        """Stop every child; a thread waiting on a validation gets its answer (none) now."""
+        with self._lock:
+            children = list(self._all)
+        for v in children:
+            v.close()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 from llm_server import Reply, ScriptedLLMServer, Status
-from test_evolve_llm_run import GOOD, NO_CODE
+from operator_sources import LLM_REPLY_PAIR as GOOD
 from typer.testing import CliRunner
 
 from ahd.cli import app
@@ -75,7 +75,7 @@ def test_max_calls_is_never_exceeded(tmp_path, monkeypatch):
     """Replies without code make the proposer ask again, fix-ups ask more: with 4 requests in
     flight, the sixth call is still the last one the server sees."""
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    replies = [Reply(NO_CODE), Reply(GOOD)]
+    replies = [Reply("I would remove the farthest customers first."), Reply(GOOD)]
 
     def answer(messages):
         return replies[len(messages) % 2]

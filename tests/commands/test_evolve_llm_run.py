@@ -13,38 +13,12 @@ import sqlite3
 
 import pytest
 from llm_server import Reply, ScriptedLLMServer, Status
+from operator_sources import LLM_REPLY_PAIR as GOOD
 from typer.testing import CliRunner
 
 from ahd.cli import app
 from ahd.store import Store
 
-GOOD = '''Here is my improved operator pair.
-
-```python
-def destroy(inst, sol, n_remove, removed):
-    k = 0
-    for _ in range(4 * n_remove):
-        if k >= n_remove:
-            break
-        c = 1 + np.random.randint(inst.n)
-        if sol.route_of[c] >= 0:
-            remove_customer(inst, sol, c)
-            removed[k] = c
-            k += 1
-    return k
-
-
-def repair(inst, sol, removed, k, penalty):
-    order = np.random.permutation(k)
-    for i in range(k):
-        c = removed[order[i]]
-        r, p, delta = best_insertion(inst, sol, c, penalty)
-        if r < 0:
-            r = sol.nroutes[0]
-            p = 0
-        insert_customer(inst, sol, c, r, p)
-```
-'''
 NO_CODE = "I would remove the customers with the largest detour and reinsert them greedily."
 SYNTAX = "```python\ndef destroy(inst, sol, n_remove, removed)\n    return 0\n```"
 HOSTILE = '''```python

@@ -57,3 +57,33 @@ def greedy(inst, sol, removed, k, penalty):
 def constant_destroy(value: int) -> str:
     """A minimal destroy operator returning ``value``: distinct code (and code hash) per value."""
     return f"def destroy(inst, sol, n_remove, removed):\n    return {value}\n"
+
+
+#: An LLM reply holding a good destroy/repair pair in a fenced block, with prose around it.
+LLM_REPLY_PAIR = '''Here is my improved operator pair.
+
+```python
+def destroy(inst, sol, n_remove, removed):
+    k = 0
+    for _ in range(4 * n_remove):
+        if k >= n_remove:
+            break
+        c = 1 + np.random.randint(inst.n)
+        if sol.route_of[c] >= 0:
+            remove_customer(inst, sol, c)
+            removed[k] = c
+            k += 1
+    return k
+
+
+def repair(inst, sol, removed, k, penalty):
+    order = np.random.permutation(k)
+    for i in range(k):
+        c = removed[order[i]]
+        r, p, delta = best_insertion(inst, sol, c, penalty)
+        if r < 0:
+            r = sol.nroutes[0]
+            p = 0
+        insert_customer(inst, sol, c, r, p)
+```
+'''
