@@ -32,6 +32,7 @@ from .budget import Spent, StopRule
 from .credit import credits, synergy
 from .pipeline import Staged, Stager, request_state, requests_from_state
 from .records import EvolveConfig, EvolveResult, Snapshot, paired_gain
+from .selection import finalists_of, offspring_requests
 from .task import Task, TeamOutcome
 
 STATE_FILE = "state.json"
@@ -230,35 +231,6 @@ class Evolution:
 
     # --- one round ------------------------------------------------------------------------
 
-    def _requests(self) -> list[ProposalRequest]:
-        names = [n for n, _ in self.config.weights]
-        weights = np.array([w for _, w in self.config.weights], dtype=float)
-        weights /= weights.sum()
-        roles = self.task.roles
-        out = []
-        for i in range(self.config.offspring):
-            strategy = names[int(self.rng.choice(len(names), p=weights))]
-            role = roles[i % len(roles)]
-            if strategy == "joint" and len(roles) > 1 and self.synergy:
-                (d, r), _ = max(self.synergy.items(), key=lambda kv: (kv[1], -kv[0][0]))
-                parents = (self._parent(d), self._parent(r))
-                out.append(ProposalRequest("joint", tuple(roles[:2]), parents))
-                continue
-            if strategy == "joint":
-                strategy = "crossover"
-            if strategy == "init":
-                out.append(ProposalRequest("init", (role,), ()))
-                continue
-            count = 2 if strategy == "crossover" else 1
-            parents = tuple(self._parent(self._tournament(role)) for _ in range(count))
-            out.append(ProposalRequest(strategy, (role,), parents))
-        return out
-
-    def _tournament(self, role: str) -> int:
-        pool = self.population[role]
-        a, b = (pool[int(i)] for i in self.rng.integers(len(pool), size=2))
-        return a.id if self.credit.get(a.id, 1.0) >= self.credit.get(b.id, 1.0) else b.id
-
     def _parent(self, cid: int) -> Parent:
         cand = self.store.get_candidate(cid)
         return Parent(cand, self.credit.get(cid, 1.0), self.uses.get(cid, 0.0))
@@ -271,7 +243,8 @@ class Evolution:
                 seeds: list[int] | None = None) -> None:
         """Ask for a round's offspring now; they are checked and smoke-run as they arrive."""
         if requests is None:
-            requests = self._requests()
+            requests = offspring_requests(self.config, self.task.roles, self.population,
+                                          self.credit, self.synergy, self.rng, self._parent)
             seeds = [int(s) for s in self.rng.integers(0, 2**63 - 1, size=len(requests))]
         futures = self._stager.propose(requests, seeds, frozenset(self._seen))
         self._inflight = (requests, list(seeds), futures)
@@ -411,23 +384,12 @@ class Evolution:
 
     def _validate(self) -> tuple[TeamOutcome, Snapshot | None]:
         seed_ids = {r: [c.id for c in cs] for r, cs in self._seed_team().items()}
-        all_seeds = {i for ids in seed_ids.values() for i in ids}
-        if self.cooperative:
-            evolved = [s for s in self.snapshots if s.members != seed_ids]
-        else:  # the best seed by training fitness stands for the seeds
-            alone = [s for s in self.snapshots
-                     if {i for ids in s.members.values() for i in ids} <= all_seeds]
-            seed_ids = min(alone, key=lambda s: s.fitness).members
-            evolved = [s for s in self.snapshots
-                       if not {i for ids in s.members.values() for i in ids} <= all_seeds]
+        seed_ids, finalists = finalists_of(self.snapshots, seed_ids, self.cooperative,
+                                           self.config.validate_top)
         seed = self._score(self._team(seed_ids), "validation", "seeds")
         self.progress(f"validation: seed team {seed.fitness:.6g}")
-        unique: dict[str, Snapshot] = {}
-        for snap in sorted(evolved, key=lambda s: s.fitness):
-            key = json.dumps(snap.members, sort_keys=True)
-            unique.setdefault(key, snap)
         winner = None
-        for snap in list(unique.values())[: self.config.validate_top]:
+        for snap in finalists:
             if snap.validation is None:
                 outcome = self._score(self._team(snap.members), "validation",
                                       f"round{snap.round}")
