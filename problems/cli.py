@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -13,10 +13,15 @@ from ahd.durations import parse_duration
 
 from .problem import DEFAULT_PROBLEM, get_problem, problem_names
 
+if TYPE_CHECKING:
+    from .engine.config import LNSConfig
+    from .instance import RoutingInstance
+    from .solve_child import SandboxedHeuristic
 
-def _fail(message: str) -> NoReturn:
+
+def _fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+    raise typer.Exit(code)
 
 
 PIPELINE_HELP = (
@@ -54,34 +59,47 @@ def solve(
     pipeline: Annotated[str, typer.Option(help=PIPELINE_HELP)] = "lns",
 ) -> None:
     """Solve one routing instance with the LNS (seed or evolved operators), alone or combined
-    with OR-Tools, and print its verified cost."""
-    import numpy as np
+    with OR-Tools, and print its verified cost.
 
+    A --heuristic file's code runs in a sandbox child, killed a few seconds after the time
+    limit if it has not finished. Ctrl-C stops the command (exit status 130).
+    """
+    try:
+        _solve(problem, instance, generate, time, iterations, seed, bks, out, acceptance,
+               heuristic, pipeline)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+
+
+def _solve(
+    problem: str | None, instance: Path | None, generate: int | None, time: str,
+    iterations: int | None, seed: int, bks: float | None, out: Path | None, acceptance: str,
+    heuristic: Path | None, pipeline: str,
+) -> None:
+    """The body of :func:`solve` (the same arguments): check them, then :func:`_run`, with
+    the heuristic file's code in a sandbox child when there is one."""
     from .engine.config import LNSConfig
-    from .heuristic_file import HeuristicFileError, load_heuristic_file
-    from .io import InstanceFormatError, read_instance, write_solution
-    from .pipelines import PIPELINES, run_pipeline
+    from .io import InstanceFormatError, read_instance
+    from .pipelines import PIPELINES
 
     if pipeline not in PIPELINES:
         _fail(f"unknown pipeline {pipeline!r}; choose one of {', '.join(PIPELINES)}")
     if iterations is not None and pipeline != "lns":
         _fail("--iterations only applies to --pipeline lns (the other pipelines are timed)")
-    pools = None
-    if heuristic is not None:
-        try:
-            pools = load_heuristic_file(heuristic)
-        except HeuristicFileError as exc:
-            _fail(str(exc))
     try:
-        spec = get_problem(problem or (pools and pools.problem) or DEFAULT_PROBLEM)
+        if problem is not None:
+            get_problem(problem)
         limit = parse_duration(time)
         config = LNSConfig(
             time_limit=limit, iterations=iterations, seed=seed, acceptance=acceptance
         )
     except ValueError as exc:
         _fail(str(exc))
+    if heuristic is not None and not heuristic.is_file():
+        _fail(f"{heuristic}: no such heuristic file")
     if (instance is None) == (generate is None):
         _fail("give exactly one of --instance FILE and --generate N")
+    inst = None
     if instance is not None:
         if not instance.is_file():
             _fail(f"{instance}: no such file")
@@ -89,25 +107,60 @@ def solve(
             inst = read_instance(instance, kind=problem)
         except InstanceFormatError as exc:
             _fail(str(exc))
-    else:
-        if generate < 1:
-            _fail("--generate needs at least 1 customer")
+    elif generate < 1:
+        _fail("--generate needs at least 1 customer")
+    if heuristic is None:
+        _run(None, problem, inst, generate, seed, pipeline, limit, config, bks, out)
+        return
+    from ahd.user_file import UserFileFailure, UserFileRunner
+
+    from .heuristic_file import HeuristicFileError
+    from .solve_child import WARMUP, SandboxedHeuristic
+
+    try:
+        with UserFileRunner(heuristic, WARMUP, limit) as runner:
+            if runner.warning:
+                typer.echo(runner.warning, err=True)
+            runner.start_clock()
+            pools = SandboxedHeuristic(heuristic, runner)
+            _run(pools, problem, inst, generate, seed, pipeline, limit, config, bks, out)
+    except (HeuristicFileError, UserFileFailure) as exc:
+        _fail(str(exc))
+
+
+def _run(
+    pools: SandboxedHeuristic | None, problem: str | None, inst: RoutingInstance | None,
+    generate: int | None, seed: int, pipeline: str, limit: float, config: LNSConfig,
+    bks: float | None, out: Path | None,
+) -> None:
+    """Build the instance, run the pipeline (in process, or with the file's pools in their
+    sandbox child) and print the verified result."""
+    import numpy as np
+
+    from .io import write_solution
+    from .pipelines import run_pipeline
+
+    info = pools.describe() if pools is not None else None
+    try:
+        spec = get_problem(problem or (info and info.problem) or DEFAULT_PROBLEM)
+    except ValueError as exc:
+        _fail(str(exc))
+    if inst is None:
         inst = spec.generate(generate, np.random.default_rng(seed))
-    if pools is not None and pools.problem not in (None, inst.kind):
-        typer.echo(f"warning: {heuristic.name} was made for {pools.problem}, solving "
+    if info is not None and info.problem not in (None, inst.kind):
+        typer.echo(f"warning: {pools.path.name} was made for {info.problem}, solving "
                    f"{inst.kind}", err=True)
-    operators = pools.describe() if pools is not None else "seed operators"
+    operators = info.describe() if info is not None else "seed operators"
     typer.echo(
         f"{inst.name}: {inst.kind}, {inst.n} customers; {pipeline} with {operators} for "
         f"{limit:g}s (numba compiles on first use)", err=True
     )
-    kwargs = pools.lns_kwargs() if pools is not None else {}
-    try:
-        result = run_pipeline(pipeline, inst, limit, config=config, **kwargs)
-    except Exception as exc:  # an evolved operator can fail in many ways; say which file
-        if pools is None:
-            raise
-        _fail(f"{heuristic}: {type(exc).__name__}: {' '.join(str(exc).split())}")
+    if pools is None:
+        result = run_pipeline(pipeline, inst, limit, config=config)
+    else:
+        result = pools.run(pipeline, inst, limit, config)
+        if pools.runner.output.strip():
+            typer.echo(pools.runner.output.rstrip("\n"), err=True)
     iters = sum(s.detail.get("iterations", 0) for s in result.stages)
     typer.echo(f"cost {result.cost:.6g}  routes {len(result.routes)}  "
                f"iterations {iters}  time {result.seconds:.1f}s")
@@ -123,7 +176,6 @@ def solve(
         os.makedirs(out.parent, exist_ok=True) if str(out.parent) else None
         write_solution(result.routes, result.cost, out)
         typer.echo(f"solution written to {out}")
-
 
 
 def register(app: typer.Typer) -> None:

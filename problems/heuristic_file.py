@@ -14,7 +14,9 @@ pipelines read as "the problem's seed pool", so a destroy-only export runs with 
 repairs. The file is imported under a fresh module name, so two files (or two versions of one
 file) never shadow each other. Importing runs the file's code: load only files you trust,
 e.g. exports of your own runs (candidates are checked and sandboxed before they are stored;
-this loader adds no sandbox).
+this loader adds no sandbox). ``ahd solve --heuristic`` calls it only inside a sandbox child
+with a deadline (:mod:`ahd.problems.solve_child`), so a file that loops or exits cannot take
+the command with it.
 """
 
 from __future__ import annotations

@@ -83,6 +83,10 @@ def evolve(
     = None,
     pool_size: Annotated[int | None, typer.Option(help="candidates kept per pool [default: 6]")]
     = None,
+    overlap: Annotated[
+        bool | None, typer.Option(help="ask for the next round's offspring while this round is "
+                                  "scored [default: on with a model, off offline]")
+    ] = None,
     jobs: Annotated[int, typer.Option(help="sandbox workers")] = 2,
     scheduler: Annotated[
         str | None, typer.Option(help="run evaluations on a dask cluster: tcp://HOST:PORT of a "
@@ -127,7 +131,7 @@ def evolve(
              "validation": validation, "local_search": local_search, "domain": domain,
              "expansions": expansions, "task_time": task_time, "eval_timeout": eval_timeout,
              "seed": seed}
-    loop = {"pool_size": pool_size, "offspring": offspring, "seed": seed}
+    loop = {"pool_size": pool_size, "offspring": offspring, "seed": seed, "overlap": overlap}
     if jobs < 1 or concurrency < 1:
         _fail("--jobs and --concurrency must be at least 1")
     if resume is not None and out is not None:
@@ -155,6 +159,8 @@ def evolve(
         else:
             plugin = task_plugin(problem or "cvrp")
             task_config = plugin.configure(_task_values(plugin, flags, set_))
+            if overlap is None:  # hide a model's latency; GP answers in milliseconds
+                loop["overlap"] = (proposer or ("llm" if model else "offline")) != "offline"
             config = _loop_config(plugin, {k: v for k, v in loop.items() if v is not None})
             run_dir = out or Path("runs") / (f"{plugin.run_stem(task_config)}-"
                                             f"{datetime.now():%Y%m%d-%H%M%S}")

@@ -76,7 +76,7 @@ class Evolution:
         #: Proposals, checks and smoke runs in flight (``threads`` proposer calls at once).
         self._stager = Stager(task, proposer, threads)
         self._inflight: tuple[list[ProposalRequest], list[int], list[Future]] | None = None
-        #: ``(roles, code_hash)`` of every candidate that was in a scored team.
+        #: ``(roles, code_hash)`` of every member of a snapshot (see :meth:`_known_keys`).
         self._seen: set[tuple[tuple[str, ...], str]] = set()
 
     # --- state ----------------------------------------------------------------------------
@@ -192,7 +192,7 @@ class Evolution:
         self, team: dict[str, list[Candidate]], split: str, tag: str = ""
     ) -> TeamOutcome:
         outcome = self.task.evaluate(team, split)
-        if split == "train":
+        if split == "train" and outcome.ok:  # a snapshot is taken below
             self._seen.update(self._key(c) for cs in team.values() for c in cs)
         self.spent.evaluations += len(outcome.records)
         # One context per scored team, so a member of several validated teams keeps each record.
@@ -239,14 +239,28 @@ class Evolution:
     def _key(cand: Candidate) -> tuple[tuple[str, ...], str]:
         return cand.roles, cand.code_hash
 
+    def _known_keys(self) -> frozenset[tuple[tuple[str, ...], str]]:
+        """What :meth:`_known` knows, by content: members of the population and of snapshots."""
+        return frozenset(self._seen | {self._key(c) for cs in self.population.values()
+                                       for c in cs})
+
     def _launch(self, requests: list[ProposalRequest] | None = None,
                 seeds: list[int] | None = None) -> None:
-        """Ask for a round's offspring now; they are checked and smoke-run as they arrive."""
+        """Ask for a round's offspring; they are checked and smoke-run as they arrive.
+
+        With ``overlap`` each request is a call of its own with a generator seeded from
+        ``rng``; without, one call for all of them with ``rng`` itself, here (the serial loop,
+        as it always was).
+        """
         if requests is None:
             requests = offspring_requests(self.config, self.task.roles, self.population,
                                           self.credit, self.synergy, self.rng, self._parent)
+            if not self.config.overlap:
+                futures = self._stager.stage_together(requests, self.rng, self._known_keys())
+                self._inflight = (requests, [], futures)
+                return
             seeds = [int(s) for s in self.rng.integers(0, 2**63 - 1, size=len(requests))]
-        futures = self._stager.propose(requests, seeds, frozenset(self._seen))
+        futures = self._stager.propose(requests, seeds, self._known_keys())
         self._inflight = (requests, list(seeds), futures)
 
     def _next_round_possible(self) -> bool:
@@ -270,7 +284,7 @@ class Evolution:
                     retry.append((staged.proposal, problem))
             if attempt == self.config.fix_retries or not retry:
                 break
-            pending = self._stager.fix(retry, frozenset(self._seen))
+            pending = self._stager.fix(retry, self._known_keys())
         return admitted, count
 
     def _settle(self, staged: Staged, admitted: list[Candidate]) -> str | None:

@@ -57,6 +57,14 @@ class Stager:
         return [self._submit(self._ask(req, int(seed)), known)
                 for req, seed in zip(requests, seeds, strict=True)]
 
+    def stage_together(self, requests: list[ProposalRequest], rng: np.random.Generator,
+                       known: frozenset[tuple[tuple[str, ...], str]]
+                       ) -> list[Future[Staged | None]]:
+        """One proposer call for all ``requests`` with ``rng``, here and now; then each
+        proposal is checked and smoke-run on a thread of its own."""
+        proposals = self.proposer(requests, rng)
+        return [self._submit(lambda prop=prop: prop, known) for prop in proposals]
+
     def fix(self, failed: list[tuple[Proposal, str]],
             known: frozenset[tuple[tuple[str, ...], str]]) -> list[Future[Staged | None]]:
         """One future per failed proposal: the proposer's fix (``None`` when it cannot)."""

@@ -28,7 +28,8 @@ class EvolveConfig:
     validate_top: int = 2
     seed: int = 0
     #: Ask for the next round's offspring while this round's team is scored (parents then
-    #: come from the previous round's credits): workers never wait for a model.
+    #: come from the previous round's credits): workers never wait for a model. ``ahd
+    #: evolve`` turns it on with a model and leaves the offline GP (milliseconds) serial.
     overlap: bool = True
     weights: tuple[tuple[str, float], ...] = (
         ("mutate_params", 0.35), ("mutate_logic", 0.15), ("crossover", 0.25), ("joint", 0.1),

@@ -20,7 +20,7 @@ from ahd.cli import app
 
 ARGS = [
     "evolve", "--problem", "cvrp", "--size", "15", "--train", "2", "--validation", "2",
-    "--iterations", "80", "--offspring", "2", "--time", "10m",
+    "--iterations", "80", "--offspring", "2", "--time", "10m", "--overlap",
 ]
 
 
