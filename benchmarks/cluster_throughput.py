@@ -30,10 +30,12 @@ from typing import Any
 from common import (
     base_parser,
     command_line,
+    load_json,
     machine_line,
     markdown_report,
     markdown_table,
     mean_se,
+    save_json,
     write_report,
 )
 
@@ -97,13 +99,13 @@ def workloads(data: Path, tmp: Path) -> dict[str, tuple[Any, Any, int]]:
     cvrp = task_plugin("cvrp")
     planning = task_plugin("planning")
     return {
-        "routing (CVRP n=100, 8 instances x 3000 LNS iterations)": (
-            cvrp, cvrp.configure({"size": 100, "n_train": 8, "n_validation": 2,
-                                  "iterations": 3000}), 8),
-        "planning (blocksworld, 8 tasks, GBFS <= 2 s)": (
+        "routing (CVRP n=100, 16 instances x 1500 LNS iterations)": (
+            cvrp, cvrp.configure({"size": 100, "n_train": 16, "n_validation": 2,
+                                  "iterations": 1500}), 16),
+        "planning (blocksworld, 16 tasks, GBFS <= 2 s)": (
             planning, planning.configure({
-                "domain_dir": str(data / "ipc2023-learning" / "blocksworld"), "n_train": 8,
-                "n_validation": 2, "max_expansions": 200_000, "time_limit": 2.0}), 8),
+                "domain_dir": str(data / "ipc2023-learning" / "blocksworld"), "n_train": 16,
+                "n_validation": 2, "max_expansions": 200_000, "time_limit": 2.0}), 16),
     }
 
 
@@ -166,7 +168,8 @@ def llm_idle(args: Any, tmp: Path) -> list[list[Any]]:
     from ahd.store import Store
 
     plugin = task_plugin("cvrp")
-    config = plugin.configure({"size": 100, "n_train": 8, "n_validation": 2, "iterations": 1500})
+    # ahd evolve's routing defaults: 200 customers, 16 training instances x 1000 iterations.
+    config = plugin.configure({"size": 200, "n_train": 16, "n_validation": 2, "iterations": 1000})
     rows = []
     for overlap in (False, True):
         run_dir = tmp / f"llm-{overlap}"
@@ -203,6 +206,9 @@ def llm_idle(args: Any, tmp: Path) -> list[list[Any]]:
     return rows
 
 
+PARTS = ("throughput", "overhead", "llm")
+
+
 def main() -> None:
     p = base_parser(__doc__, str(OUT))
     p.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data",
@@ -211,11 +217,31 @@ def main() -> None:
     p.add_argument("--requests", type=int, default=200, help="trivial requests timed")
     p.add_argument("--rounds", type=int, default=4, help="rounds of the LLM run")
     p.add_argument("--reply-delay", type=float, default=5.0, help="seconds per LLM reply")
+    p.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS),
+                   help="measure these parts again; the others come from OUT.raw.json")
     args = p.parse_args()
-    with tempfile.TemporaryDirectory(prefix="ahd-distributed-") as tmp:
-        rows = throughput(args, Path(tmp))
-        per_request = overhead(args)
-        idle_rows = llm_idle(args, Path(tmp))
+    raw_path = args.out.with_suffix(".raw.json")
+    raw = load_json(raw_path, {"commands": {}})
+    with tempfile.TemporaryDirectory(prefix="ahd-cluster-bench-") as tmp:
+        for part in args.only:
+            if part == "throughput":
+                raw["throughput"] = throughput(args, Path(tmp))
+            elif part == "overhead":
+                raw["overhead"] = overhead(args)
+            else:
+                raw["llm"] = {"rows": llm_idle(args, Path(tmp)),
+                              "reply_delay": args.reply_delay}
+            raw["commands"][part] = command_line(__file__)
+            raw["machine"] = machine_line()
+            save_json(raw_path, raw, indent=1)
+    missing = [part for part in PARTS if part not in raw]
+    if missing:
+        raise SystemExit(f"no results yet for {', '.join(missing)}: run with --only {missing[0]}")
+    print(write_report(args.out, render(raw)))
+
+
+def render(raw: dict) -> str:
+    rows, per_request = raw["throughput"], raw["overhead"]
     body = ["## Throughput", ""]
     body += markdown_table(
         ["workload", "backend", "workers", "evaluations/s", "± se", "idle"],
@@ -234,14 +260,15 @@ def main() -> None:
              f"{1000 * per_request['local']:.1f} ms, dask {1000 * per_request['dask']:.1f} ms "
              f"(+{1000 * (per_request['dask'] - per_request['local']):.1f} ms per request).",
              "", "## Idle while waiting for the model", "",
-             f"CVRP n=100, 8 training instances x 1500 iterations, 4 offspring per round, a "
-             f"scripted local server answering after {args.reply_delay:g} s, 2 local workers; "
+             f"CVRP n=200, 16 training instances x 1000 iterations (ahd evolve's defaults), 4 "
+             f"offspring per round, a scripted local server answering after "
+             f"{raw['llm']['reply_delay']:g} s, 2 local workers; "
              "idle = share of the rounds' wall time with no evaluation running.", ""]
     body += markdown_table(["overlap", "rounds", "wall s", "idle"],
-                           [[o, n, f"{w:.0f}", f"{i:.1%}"] for o, n, w, i in idle_rows])
-    text = markdown_report("Distributed evaluation: local pool and dask", command_line(__file__),
-                           machine_line(), body)
-    print(write_report(args.out, text))
+                           [[o, n, f"{w:.0f}", f"{i:.1%}"] for o, n, w, i in raw["llm"]["rows"]])
+    commands = list(dict.fromkeys(raw["commands"][part] for part in PARTS))
+    return markdown_report("Distributed evaluation: local pool and dask", commands,
+                           raw["machine"], body)
 
 
 if __name__ == "__main__":

@@ -343,7 +343,11 @@ class PlanningTask:
         (cand,) = team[ROLE]
         c = self.config
         preps = self.prepared(split)
-        futures = [self._submit(cand.source, p, c.max_expansions, c.time_limit) for p in preps]
+        # Largest tasks first (by ground operators): the pool runs requests in the order they
+        # come, and a long task started last would leave the other workers idle at the end.
+        futures: list[cf.Future] = [None] * len(preps)  # type: ignore[list-item]
+        for i in sorted(range(len(preps)), key=lambda i: (-len(preps[i].task.cost), i)):
+            futures[i] = self._submit(cand.source, preps[i], c.max_expansions, c.time_limit)
         records = [self._record(p, f.result(), c.max_expansions, c.time_limit)
                    for p, f in zip(preps, futures, strict=True)]
         solved = [r.expanded for r in records if r.solved]

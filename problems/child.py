@@ -13,6 +13,7 @@ import linecache
 import math
 import os
 import sys
+import tempfile
 import traceback
 import types
 from typing import Any
@@ -61,9 +62,11 @@ def code_file(shared_dir: str, code: str) -> str:
     path = os.path.join(folder, f"c_{digest}.py")
     if not os.path.isfile(path):
         os.makedirs(folder, exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(code)
+        # Unique per writer: threads of one process (smoke runs staged concurrently) may write
+        # the same code at once, and each must replace from a file of its own.
+        handle, tmp = tempfile.mkstemp(prefix=os.path.basename(path), suffix=".tmp", dir=folder)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(code)
         os.replace(tmp, path)
     return path
 
