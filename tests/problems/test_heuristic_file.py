@@ -7,6 +7,7 @@ import textwrap
 import numpy as np
 import pytest
 from typer.testing import CliRunner
+from user_files import ROUTING_TEAM
 
 from ahd.cli import app
 from ahd.problems.engine.config import LNSConfig
@@ -16,42 +17,8 @@ from ahd.problems.heuristic_file import HeuristicFileError, load_heuristic_file
 from ahd.problems.io import write_instance
 from ahd.problems.verify import verify
 
-#: A realistic evolved team: written against the engine's state primitives like the seeds.
-TEAM = '''
-"""Team of an evolution run: random removal and greedy insertion."""
-
-import numpy as np
-
-from ahd.problems.engine.state import best_insertion, insert_customer, remove_customer
-
-PROBLEM = "cvrp"
-
-
-def random_remove(inst, sol, n_remove, removed):
-    """Unassign up to n_remove random customers."""
-    k = 0
-    tries = 0
-    while k < n_remove and tries < 20 * inst.n:
-        tries += 1
-        c = np.random.randint(1, inst.n + 1)
-        if sol.route_of[c] >= 0:
-            remove_customer(inst, sol, c)
-            removed[k] = c
-            k += 1
-    return k
-
-
-def greedy_insert(inst, sol, removed, k, penalty):
-    """Cheapest penalised insertion, in removal order."""
-    for i in range(k):
-        c = removed[i]
-        r, p, _ = best_insertion(inst, sol, c, penalty)
-        insert_customer(inst, sol, c, r, p)
-
-
-DESTROY = [random_remove]
-REPAIR = [greedy_insert]
-'''
+#: A realistic evolved team, written against the engine's state primitives like the seeds.
+TEAM = ROUTING_TEAM
 
 SINGLE = '''
 import numpy as np
