@@ -25,12 +25,14 @@ Why it is built this way:
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import tempfile
 import threading
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -71,14 +73,15 @@ def quiet_dask_logs() -> None:
 def connect(scheduler: str, timeout: float = 20.0) -> tuple[Any, Any]:
     """A ``distributed.Client`` for ``scheduler`` and the LocalCluster it owns (or ``None``).
 
-    ``local:N`` starts N worker processes with one thread each on 127.0.0.1, no dashboard.
+    ``local:N`` starts N worker processes with one thread each on 127.0.0.1 (the scheduler's
+    HTTP endpoint on a free port, so two runs on one machine do not collide on 8787).
     An unreachable address raises :class:`ClusterError` after ``timeout`` seconds.
     """
     target = parse_scheduler(scheduler)
     if isinstance(target, int):
         cluster = LocalCluster(
             n_workers=target, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None, silence_logs=logging.ERROR,
+            dashboard_address=":0", silence_logs=logging.ERROR,
         )
         try:
             return Client(cluster), cluster
@@ -165,7 +168,9 @@ class ClusterPool:
         self.shared_dir = str(shared_dir) if shared_dir is not None and host_local else (
             os.path.join(tempfile.gettempdir(), f"ahd-cluster-{digest}"))
         os.makedirs(self.shared_dir, exist_ok=True)
-        self._name = f"ahd-sandbox-{digest}"
+        # One plugin per pool: closing it tears its sandboxes down on every worker without
+        # touching another run's on the same cluster.
+        self._name = f"ahd-sandbox-{digest}-{uuid.uuid4().hex[:8]}"
         if isinstance(scheduler, Client):
             self.client, self._cluster, self._own = scheduler, None, False
         else:
@@ -234,10 +239,15 @@ class ClusterPool:
         return [f.result() for f in futures]
 
     def close(self) -> None:
-        """Drop the worker plugin and, for a cluster this pool started, the cluster itself."""
+        """Drop the worker plugin (its sandboxes stop) and, for a cluster this pool started,
+        the cluster itself."""
         if self._closed:
             return
         self._closed = True
+        if self._cluster is None and self.client.status == "running":
+            # Someone else's cluster lives on: stop this pool's sandboxes on its workers.
+            with contextlib.suppress(Exception):
+                self.client.unregister_worker_plugin(self._name)
         if self._own:
             try:
                 self.client.close()

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 def _cluster() -> distributed.LocalCluster:
     return distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",
     )
 
 
@@ -102,3 +102,27 @@ def test_bad_scheduler_option(text):
 def test_scheduler_option_forms():
     assert parse_scheduler("local:3") == 3
     assert parse_scheduler("tcp://10.0.0.1:8786") == "tcp://10.0.0.1:8786"
+
+
+def _children() -> int:
+    import psutil
+
+    return len(psutil.Process(os.getpid()).children(recursive=True))
+
+
+def test_closing_a_pool_stops_its_sandboxes_on_a_shared_cluster():
+    """A cluster outlives the run that used it: the run's sandbox workers must not."""
+    cluster = _cluster()
+    client = distributed.Client(cluster)
+    try:
+        assert set(client.run(_children).values()) == {0}
+        pool = ClusterPool(client, prewarm_numba="none")
+        assert set(client.run(_children).values()) == {1}  # one sandbox worker per dask worker
+        pool.close()
+        deadline = time.monotonic() + 20
+        while set(client.run(_children).values()) != {0} and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert set(client.run(_children).values()) == {0}
+    finally:
+        client.close()
+        cluster.close()

@@ -425,7 +425,7 @@ def test_evaluate_many_dask():
             threads_per_worker=2,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",
         )
     with cluster, distributed.Client(cluster) as client:
         reqs = [
