@@ -66,7 +66,8 @@ def quiet_dask_logs() -> None:
     """Keep dask's own log lines (tracebacks of lost connections) from a command's output: the
     command reports a lost cluster itself, in one line."""
     names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]
-    for name in ["distributed", *names]:
+    # asyncio reports dask's own cancelled gathers ("Task exception was never retrieved").
+    for name in ["distributed", "asyncio", *names]:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
@@ -248,12 +249,12 @@ class ClusterPool:
             # Someone else's cluster lives on: stop this pool's sandboxes on its workers.
             with contextlib.suppress(Exception):
                 self.client.unregister_worker_plugin(self._name)
-        if self._own:
+        if self._own:  # bounded: a Ctrl-C must not wait for a graceful shutdown
             try:
-                self.client.close()
+                self.client.close(timeout=2)
             finally:
                 if self._cluster is not None:
-                    self._cluster.close()
+                    self._cluster.close(timeout=5)
 
     def __enter__(self) -> ClusterPool:
         return self

@@ -71,8 +71,14 @@ __all__ = [
 ]
 
 
-def _send(conn: Connection, msg: tuple) -> None:
-    conn.send_bytes(pickle.dumps(msg, protocol=5))
+def _send(conn: Connection, msg: tuple) -> bool:
+    """Send ``msg`` to the pool; ``False`` when the pool is gone (it was closed or killed,
+    which is no error of the worker's: it then exits quietly)."""
+    try:
+        conn.send_bytes(pickle.dumps(msg, protocol=5))
+    except OSError:
+        return False
+    return True
 
 
 def serve(conn: Connection) -> int:
@@ -132,7 +138,8 @@ def serve(conn: Connection) -> int:
                     )
                 except PoolGone:
                     return 0
-            _send(conn, ("result", req_id, record))
+            if not _send(conn, ("result", req_id, record)):
+                return 0
     finally:
         reap_parked(block=True)
         shutil.rmtree(base_dir, ignore_errors=True)
