@@ -54,9 +54,10 @@ def _plan(
     max_expansions: int | None, tie_breaking: str, out: Path | None,
 ) -> None:
     """The body of :func:`plan_command` (the same arguments)."""
-    from ahd.planners import HEURISTICS, PlanningInputError, solve, write_plan
+    from ahd.planners import HEURISTICS, PlanningInputError, solve
     from ahd.user_file import UserFileFailure
 
+    _check_ranges(time, memory, max_expansions)
     try:
         limit = parse_duration(time)
     except ValueError as exc:
@@ -66,6 +67,8 @@ def _plan(
     for path in (domain, problem):
         if not path.is_file():
             _fail(f"{path}: no such file")
+    _check_heuristic(heuristic)
+    _check_out(out, (domain, problem, Path(heuristic)))
     options = {"heuristic": heuristic, "time_limit": limit, "memory_limit_mb": memory,
                "max_expansions": max_expansions, "lazy": lazy, "tie_breaking": tie_breaking}
     try:
@@ -93,10 +96,63 @@ def _plan(
     if result.status != "solved":
         raise typer.Exit(1)
     if out is not None:
-        if out.parent != Path(""):
-            out.parent.mkdir(parents=True, exist_ok=True)
-        write_plan(out, result.plan or [], result.cost, unit_cost=result.unit_cost)
-        typer.echo(f"plan written to {out}")
+        _write_plan(out, result.plan or [], result.cost, result.unit_cost)
+
+
+def _check_ranges(time: str, memory: float | None, max_expansions: int | None) -> None:
+    """Refuse option values out of range, each naming its option, before any parsing."""
+    import math
+
+    try:
+        parse_duration(time)
+    except ValueError as exc:
+        _fail(f"--time: {exc}")
+    if memory is not None and not (memory > 0 and math.isfinite(memory)):
+        _fail(f"--memory must be a positive number of MiB, got {memory:g}")
+    if max_expansions is not None and max_expansions < 0:
+        _fail(f"--max-expansions must be at least 0, got {max_expansions}")
+
+
+def _check_heuristic(heuristic: str) -> None:
+    """Refuse a ``--heuristic`` that is neither a built-in name nor an existing ``.py`` file
+    before the task is parsed and ground (the loader would, only later). Exit status 1, as
+    for every heuristic that cannot be used (see the module docstring)."""
+    from ahd.planners import HEURISTICS
+
+    if heuristic in HEURISTICS:
+        return
+    if not heuristic.endswith(".py"):
+        _fail(f"--heuristic: unknown heuristic {heuristic!r}: use one of "
+              f"{', '.join(HEURISTICS)} or a .py file", 1)
+    if not Path(heuristic).is_file():
+        _fail(f"--heuristic {heuristic}: no such heuristic file", 1)
+
+
+def _check_out(out: Path | None, inputs: tuple[Path, ...]) -> None:
+    """Refuse an ``--out`` that could not be written (or would overwrite an input file)
+    before the search, so a long search is never wasted on it."""
+    if out is None:
+        return
+    from ahd.output_paths import OutputPathError, check_output_file
+
+    for given in inputs:
+        if out.exists() and given.exists() and out.resolve() == given.resolve():
+            _fail(f"--out {out}: is an input file ({given}); choose another path")
+    try:
+        check_output_file(out)
+    except OutputPathError as exc:
+        _fail(str(exc))
+
+
+def _write_plan(out: Path, plan: list[str], cost: float | None, unit_cost: bool) -> None:
+    """Write the plan atomically; if that fails, print it rather than lose it."""
+    from ahd.output_paths import write_result
+    from ahd.planners import format_plan
+
+    problem = write_result(out, format_plan(plan, cost, unit_cost))
+    if problem is not None:
+        _fail(f"--out {problem}", 1)
+    typer.echo(f"plan written to {out}")
 
 
 def register(app: typer.Typer) -> None:

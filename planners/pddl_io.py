@@ -57,11 +57,32 @@ def _parser(what: str) -> Any:
     return parser
 
 
-def _parse(path: Path, what: str) -> Any:
+def read_pddl_text(path: str | Path, what: str = "PDDL") -> str:
+    """The text of a PDDL file, or a one-line :class:`PlanningInputError` naming it.
+
+    PDDL is ASCII in practice; the file is decoded as UTF-8 whatever the locale says, so a
+    file reads the same on every machine, and a file that is not text (invalid UTF-8, NUL
+    bytes: a binary or a file in another encoding) is refused as such instead of reaching the
+    parser, whose error would quote unprintable bytes.
+    """
+    path = Path(path)
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except OSError as exc:
-        raise PlanningInputError(f"{path}: cannot read {what} file: {exc.strerror}") from exc
+        raise PlanningInputError(f"{path}: cannot read {what} file: {exc.strerror or exc}"
+                                 ) from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PlanningInputError(f"{path}: {what} file is not text (invalid UTF-8 at byte "
+                                 f"{exc.start})") from None
+    if "\x00" in text:
+        raise PlanningInputError(f"{path}: {what} file is not text (it contains NUL bytes)")
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # as text-mode reading does
+
+
+def _parse(path: Path, what: str) -> Any:
+    text = read_pddl_text(path, what)
     # pddl sets sys.tracebacklimit = 0 while parsing and leaves it there after an error.
     old_limit = getattr(sys, "tracebacklimit", None)
     try:

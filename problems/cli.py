@@ -3,7 +3,6 @@ OR-Tools. Registered as an ``ahd.commands`` entry point, so the core CLI does no
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -69,6 +68,19 @@ def solve(
                heuristic, pipeline)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+    except RuntimeError as exc:
+        _fail_on_search_failure(exc)
+
+
+def _fail_on_search_failure(exc: RuntimeError) -> NoReturn:
+    """One line (exit status 1) for a search that ended without a feasible solution, as for an
+    instance whose fixed fleet no packing of the demands fits; any other error propagates."""
+    from .engine.lns import OperatorError
+
+    if isinstance(exc, OperatorError):
+        _fail(f"the search ended without a solution: {exc} (is the instance feasible? a "
+              "fixed VEHICLES count may be too small)", 1)
+    raise exc
 
 
 def _solve(
@@ -82,6 +94,7 @@ def _solve(
     from .io import InstanceFormatError, read_instance
     from .pipelines import PIPELINES
 
+    _check_ranges(time, seed, bks, generate)
     if pipeline not in PIPELINES:
         _fail(f"unknown pipeline {pipeline!r}; choose one of {', '.join(PIPELINES)}")
     if iterations is not None and pipeline != "lns":
@@ -109,6 +122,7 @@ def _solve(
             _fail(str(exc))
     elif generate < 1:
         _fail("--generate needs at least 1 customer")
+    _check_out(out, instance, heuristic)
     if heuristic is None:
         _run(None, problem, inst, generate, seed, pipeline, limit, config, bks, out)
         return
@@ -137,7 +151,6 @@ def _run(
     sandbox child) and print the verified result."""
     import numpy as np
 
-    from .io import write_solution
     from .pipelines import run_pipeline
 
     info = pools.describe() if pools is not None else None
@@ -173,9 +186,55 @@ def _run(
     if bks is not None:
         typer.echo(f"gap {100.0 * (result.cost - bks) / bks:.3f}%  (reference {bks:g})")
     if out is not None:
-        os.makedirs(out.parent, exist_ok=True) if str(out.parent) else None
-        write_solution(result.routes, result.cost, out)
-        typer.echo(f"solution written to {out}")
+        _write_solution(result.routes, result.cost, out)
+
+
+def _check_ranges(time: str, seed: int, bks: float | None, generate: int | None) -> None:
+    """Refuse option values out of range, each naming its option, before anything runs."""
+    import math
+
+    try:
+        parse_duration(time)
+    except ValueError as exc:
+        _fail(f"--time: {exc}")
+    if seed < 0:
+        _fail(f"--seed must be at least 0, got {seed}")
+    if bks is not None and not (bks > 0 and math.isfinite(bks)):
+        _fail(f"--bks must be a positive finite cost (the gap divides by it), got {bks:g}")
+    if generate is not None and generate >= 1:
+        from .instance_limits import matrix_memory_problem
+
+        too_big = matrix_memory_problem(generate + 1)
+        if too_big is not None:
+            _fail(f"--generate {generate} is too large for this machine: {too_big}")
+
+
+def _check_out(out: Path | None, instance: Path | None, heuristic: Path | None) -> None:
+    """Refuse an ``--out`` that could not be written (or would overwrite an input) before the
+    search, so a long search is never wasted on it."""
+    if out is None:
+        return
+    from ahd.output_paths import OutputPathError, check_output_file
+
+    for given, what in ((instance, "instance"), (heuristic, "heuristic")):
+        if given is not None and out.exists() and out.resolve() == given.resolve():
+            _fail(f"--out {out}: is the {what} file; choose another path")
+    try:
+        check_output_file(out)
+    except OutputPathError as exc:
+        _fail(str(exc))
+
+
+def _write_solution(routes: list, cost: float, out: Path) -> None:
+    """Write the solution atomically; if that fails, print it rather than lose it."""
+    from ahd.output_paths import write_result
+
+    from .io import format_solution
+
+    problem = write_result(out, format_solution(routes, cost))
+    if problem is not None:
+        _fail(f"--out {problem}", 1)
+    typer.echo(f"solution written to {out}")
 
 
 def register(app: typer.Typer) -> None:

@@ -111,6 +111,10 @@ class RoutingInstance:
             max_routes = 1
         elif max_routes <= 0:
             max_routes = m - 1
+        elif variant.capacitated and float(demand.sum()) > max_routes * capacity:
+            # A fixed fleet that cannot carry the demand: no search could find a solution.
+            raise ValueError(f"{self.name}: total demand {float(demand.sum()):g} exceeds "
+                             f"{max_routes} vehicles x capacity {capacity:g}")
         coords = None if self.coords is None else frozen_array(self.coords)
         for name, value in (("dist", dist), ("demand", demand), ("capacity", capacity),
                             ("max_routes", max_routes), ("coords", coords),

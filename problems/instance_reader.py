@@ -34,6 +34,8 @@ from vrplib.parse import parse_vrplib
 from .distances import SUPPORTED_EDGE_WEIGHT_TYPES, distance_matrix
 from .format_error import InstanceFormatError, PathLike, read_text
 from .instance import RoutingInstance
+from .instance_limits import distance_problem, file_size_problem, matrix_memory_problem
+from .node_ids import id_order, section_ids
 from .problem import get_problem, problem_of_vrplib_type
 
 __all__ = ["read_instance"]
@@ -82,14 +84,28 @@ def read_instance(path: PathLike, kind: str | None = None) -> RoutingInstance:
     if kind is not None:
         get_problem(kind, "problem kind")  # a caller error, before the file is read
     path = Path(path)
+    _check_size(path)
     text = read_text(path)
+    if "\x00" in text:
+        raise InstanceFormatError(path, "not a text file (it contains NUL bytes)")
     rest, weights = _cut_edge_weight_section(text, path)
     try:
         raw = parse_vrplib(rest, compute_edge_weights=False)
+        ids = section_ids(rest)
     except Exception as exc:  # vrplib raises bare ValueError/RuntimeError/TypeError
         raise InstanceFormatError(path, f"not a readable VRPLIB/TSPLIB file ({exc})") from exc
-    return _build(raw, weights, path, kind)
+    return _build(raw, weights, path, kind, ids)
 
+
+def _check_size(path: Path) -> None:
+    """Refuse a file larger than the free memory before reading it (it would swap, then die)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # read_text names the error
+    problem = file_size_problem(size)
+    if problem is not None:
+        raise InstanceFormatError(path, problem)
 
 
 def _cut_edge_weight_section(text: str, path: Path) -> tuple[str, list[str] | None]:
@@ -118,7 +134,8 @@ def _cut_edge_weight_section(text: str, path: Path) -> tuple[str, list[str] | No
     return "\n".join(lines[:start] + lines[end:]), tokens
 
 
-def _build(raw: dict, weights: list[str] | None, path: Path, kind: str | None) -> RoutingInstance:
+def _build(raw: dict, weights: list[str] | None, path: Path, kind: str | None,
+           ids: dict[str, list[str]]) -> RoutingInstance:
     def fail(problem: str) -> InstanceFormatError:
         return InstanceFormatError(path, problem)
 
@@ -128,6 +145,9 @@ def _build(raw: dict, weights: list[str] | None, path: Path, kind: str | None) -
         raise fail("missing DIMENSION")
     if not isinstance(dim, int) or isinstance(dim, bool) or dim < 2:
         raise fail(f"DIMENSION must be an integer >= 2, got {dim!r}")
+    too_big = matrix_memory_problem(dim)
+    if too_big is not None:
+        raise fail(f"DIMENSION {dim} is too large for this machine: {too_big}")
     kind = _resolve_kind(raw, kind, fail)
 
     ewt = raw.get("edge_weight_type")
@@ -139,7 +159,8 @@ def _build(raw: dict, weights: list[str] | None, path: Path, kind: str | None) -
         raise fail(f"unsupported NODE_COORD_TYPE {coord_type!r} (only 2-D coordinates)")
     coords = None
     if "node_coord" in raw:
-        coords = _numeric(raw["node_coord"], "NODE_COORD_SECTION", (dim, 2), fail)
+        coords = _numeric(raw["node_coord"], "NODE_COORD_SECTION", (dim, 2), fail,
+                          ids.get("node_coord"))
 
     meta: dict = {"source": str(path)}
     if "name" in raw:
@@ -161,13 +182,17 @@ def _build(raw: dict, weights: list[str] | None, path: Path, kind: str | None) -
             raise fail(f"EDGE_WEIGHT_SECTION given but EDGE_WEIGHT_TYPE is {ewt}, not EXPLICIT")
         if coords is None:
             raise fail(f"EDGE_WEIGHT_TYPE {ewt} needs a NODE_COORD_SECTION")
-        dist = distance_matrix(coords, ewt)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused just below
+            dist = distance_matrix(coords, ewt)
+    overflow = distance_problem(dist)
+    if overflow is not None:
+        raise fail(overflow)
 
     demand = np.zeros(dim)
     capacity = math.inf
     max_routes = 0
     if get_problem(kind).capacitated:
-        demand, capacity, max_routes = _vrp_data(raw, dim, fail)
+        demand, capacity, max_routes = _vrp_data(raw, dim, fail, ids.get("demand"))
         depot = _depot(raw, dim, fail)
         if demand[depot] != 0:
             raise fail(f"depot (node {depot + 1}) has demand {demand[depot]:g}; expected 0")
@@ -220,7 +245,8 @@ def _resolve_kind(raw: dict, kind: str | None, fail) -> str:
     return kind
 
 
-def _vrp_data(raw: dict, dim: int, fail) -> tuple[np.ndarray, float, int]:
+def _vrp_data(raw: dict, dim: int, fail, ids: list[str] | None
+              ) -> tuple[np.ndarray, float, int]:
     if "capacity" not in raw:
         raise fail("missing CAPACITY")
     capacity = raw["capacity"]
@@ -228,15 +254,23 @@ def _vrp_data(raw: dict, dim: int, fail) -> tuple[np.ndarray, float, int]:
         raise fail(f"CAPACITY must be a positive number, got {capacity!r}")
     if "demand" not in raw:
         raise fail("missing DEMAND_SECTION")
-    demand = _numeric(raw["demand"], "DEMAND_SECTION", (dim,), fail)
+    demand = _numeric(raw["demand"], "DEMAND_SECTION", (dim,), fail, ids)
     if np.any(demand < 0):
         raise fail(f"node {int(np.argmax(demand < 0)) + 1} has a negative demand")
     if np.any(demand > capacity):
         i = int(np.argmax(demand > capacity))
         raise fail(f"node {i + 1} demand {demand[i]:g} exceeds CAPACITY {capacity:g}")
     vehicles = raw.get("vehicles", 0)
-    if not isinstance(vehicles, int) or vehicles < 0:
+    if not isinstance(vehicles, int) or isinstance(vehicles, bool) or vehicles < 0:
         raise fail(f"VEHICLES must be a positive integer, got {vehicles!r}")
+    total = float(demand.sum())
+    if vehicles and total > vehicles * capacity:
+        raise fail(f"infeasible: total demand {total:g} exceeds VEHICLES x CAPACITY = "
+                   f"{vehicles} x {capacity:g} = {vehicles * capacity:g}")
+    big = int(np.count_nonzero(demand > capacity / 2))  # no two of them share a vehicle
+    if vehicles and big > vehicles:
+        raise fail(f"infeasible: {big} customers each demand more than half the CAPACITY "
+                   f"{capacity:g}, so they need {big} vehicles, but VEHICLES is {vehicles}")
     return demand, float(capacity), vehicles
 
 
@@ -256,8 +290,10 @@ def _depot(raw: dict, dim: int, fail) -> int:
     return d
 
 
-def _numeric(data, section: str, shape: tuple[int, ...], fail) -> np.ndarray:
-    """Check a parsed section (``vrplib`` drops the node-id column) and make it float64."""
+def _numeric(data, section: str, shape: tuple[int, ...], fail,
+             ids: list[str] | None = None) -> np.ndarray:
+    """Check a parsed section (``vrplib`` drops the node-id column) and make it float64,
+    its rows in node-id order (``ids``: the dropped column, see :func:`.section_ids`)."""
     width = shape[1] if len(shape) > 1 else 1
     if isinstance(data, list):  # vrplib keeps ragged sections as lists of rows
         for i, row in enumerate(data, 1):
@@ -281,6 +317,13 @@ def _numeric(data, section: str, shape: tuple[int, ...], fail) -> np.ndarray:
         raise fail(f"{section} rows have {cols} values after the node id, expected {width}")
     if not np.all(np.isfinite(arr)):
         raise fail(f"non-finite value in {section}")
+    if ids is not None:
+        try:
+            order = id_order(ids, section, shape[0])
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        if order is not None:
+            arr = arr[order]
     return arr
 
 

@@ -10,7 +10,8 @@ module:
 :mod:`ahd.problems.instance_writer`
     :func:`write_instance`, which :func:`read_instance` reads back exactly.
 :mod:`ahd.problems.solution_files`
-    :func:`read_solution` and :func:`write_solution`: VRPLIB ``.sol`` files.
+    :func:`read_solution`, :func:`write_solution` and :func:`format_solution` (the text
+    written): VRPLIB ``.sol`` files.
 :mod:`ahd.problems.reference_values`
     :func:`read_reference_values`: ``bks.csv`` / ``opt.csv`` tables.
 :mod:`ahd.problems.format_error`
@@ -23,9 +24,9 @@ from .format_error import InstanceFormatError, PathLike
 from .instance_reader import read_instance
 from .instance_writer import write_instance
 from .reference_values import read_reference_values
-from .solution_files import read_solution, write_solution
+from .solution_files import format_solution, read_solution, write_solution
 
 __all__ = [
-    "InstanceFormatError", "PathLike", "read_instance", "read_reference_values",
-    "read_solution", "write_instance", "write_solution",
+    "InstanceFormatError", "PathLike", "format_solution", "read_instance",
+    "read_reference_values", "read_solution", "write_instance", "write_solution",
 ]

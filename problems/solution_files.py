@@ -16,7 +16,7 @@ import numpy as np
 from .format_error import InstanceFormatError, PathLike, read_text
 from .instance_writer import format_number
 
-__all__ = ["read_solution", "write_solution"]
+__all__ = ["format_solution", "read_solution", "write_solution"]
 
 _ROUTE_RE = re.compile(r"^route\s*#?\s*\d*\s*:(.*)$", re.IGNORECASE)
 
@@ -61,8 +61,8 @@ def read_solution(path: PathLike) -> tuple[list[list[int]], float | None]:
     return routes, cost
 
 
-def write_solution(routes: Iterable[Sequence[int]], cost: float | None, path: PathLike) -> None:
-    """Write routes (customer ids 1..n, depot implicit) and their cost as a VRPLIB ``.sol``.
+def format_solution(routes: Iterable[Sequence[int]], cost: float | None) -> str:
+    """The text of a VRPLIB ``.sol`` file: routes (customer ids 1..n, depot implicit), cost.
 
     Empty routes are skipped and the rest numbered from 1, as CVRPLIB files are. The cost is
     written as an integer when integral (``Cost 27591``), else with full precision.
@@ -78,5 +78,9 @@ def write_solution(routes: Iterable[Sequence[int]], cost: float | None, path: Pa
             lines.append(f"Route #{len(lines) + 1}: " + " ".join(ids))
     if cost is not None:
         lines.append(f"Cost {format_number(cost)}")
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return "\n".join(lines) + "\n"
 
+
+def write_solution(routes: Iterable[Sequence[int]], cost: float | None, path: PathLike) -> None:
+    """Write :func:`format_solution` of ``routes`` and ``cost`` to ``path``."""
+    Path(path).write_text(format_solution(routes, cost), encoding="utf-8")

@@ -164,7 +164,7 @@ def evolve(
             config = _loop_config(plugin, {k: v for k, v in loop.items() if v is not None})
             run_dir = out or Path("runs") / (f"{plugin.run_stem(task_config)}-"
                                             f"{datetime.now():%Y%m%d-%H%M%S}")
-            if (run_dir / "ahd.sqlite").exists():
+            if _holds_run(run_dir):
                 _fail(f"{run_dir} already holds a run; continue it with: ahd evolve --resume "
                       f"{run_dir} (or choose another --out)")
     except (ValueError, UnknownTask) as exc:
@@ -174,13 +174,14 @@ def evolve(
            "cache_dir": llm_cache or run_dir / "llm_cache"}
     plan = RunPlan(plugin, task_config, config, budget, run_dir, jobs,
                    proposer or ("llm" if model else "offline"), llm, resume is not None,
-                   scheduler)
+                   scheduler, checked=resume is not None)
     if plan.resuming:
         _echo(f"resuming {run_dir}")
     try:
         outcome = run_evolution(plan, _echo)
     except KeyboardInterrupt:
-        _echo(f"interrupted; resume with: ahd evolve --resume {run_dir}")
+        _echo(f"error: interrupted (Ctrl-C); the run is saved up to its last finished round, "
+              f"continue it with: ahd evolve --resume {run_dir}")
         raise typer.Exit(130) from None
     except (RunError, ValueError) as exc:
         _fail(str(exc))
@@ -192,6 +193,20 @@ def evolve(
         typer.echo(line)
     if outcome.summary.exported is not None:
         typer.echo(f"exported winner: {outcome.summary.exported}")
+
+
+def _holds_run(run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds a store with a run (a store killed before its run began
+    holds none: ``--out`` may start it again)."""
+    from ..store import Store, StoreError
+
+    if not (run_dir / "ahd.sqlite").exists():
+        return False
+    try:
+        with Store.in_run_dir(run_dir, readonly=True) as store:
+            return bool(store.runs())
+    except StoreError:
+        return True  # damaged: refuse, and let --resume say what is wrong
 
 
 def _task_values(plugin: TaskPlugin, flags: dict, set_: list[str] | None) -> dict[str, Any]:
@@ -225,16 +240,10 @@ def _resumed(run_dir: Path, problem: str | None, flags: dict, set_: list[str] | 
              loop: dict) -> tuple[TaskPlugin, Any, Any, dict]:
     """Plugin, task config, loop config and stored settings of the run in ``run_dir``."""
     from ..evolve.loop import EvolveConfig
+    from ..evolve.resume import check_resume
     from ..settings import build_config
-    from ..store import Store, StoreError
 
-    if not (run_dir / "ahd.sqlite").is_file():
-        raise ValueError(f"{run_dir}: no run to resume (no ahd.sqlite)")
-    try:
-        with Store.in_run_dir(run_dir, readonly=True) as store:
-            run = store.open_run()
-    except StoreError as exc:
-        raise ValueError(f"{run_dir}: cannot read the run's store: {exc}") from exc
+    run = check_resume(run_dir)  # a ValueError, before any worker starts
     if problem is not None and problem != run.problem:
         raise ValueError(f"{run_dir} is a {run.problem} run, not {problem}")
     plugin = task_plugin(run.problem)

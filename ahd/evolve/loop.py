@@ -12,7 +12,6 @@ The loop knows nothing about routing: it talks to a :class:`~ahd.evolve.task.Tas
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
@@ -24,7 +23,6 @@ from typing import Any
 import numpy as np
 
 from ahd.candidate import Candidate
-from ahd.files import write_atomic
 from ahd.proposers.base import Parent, ProposalRequest, Proposer
 from ahd.store import Evaluation, Store
 
@@ -33,9 +31,8 @@ from .credit import credits, synergy
 from .pipeline import Staged, Stager, request_state, requests_from_state
 from .records import EvolveConfig, EvolveResult, Snapshot, paired_gain
 from .selection import finalists_of, offspring_requests
+from .state import STATE_FILE, read_state, write_state
 from .task import Task, TeamOutcome
-
-STATE_FILE = "state.json"
 
 
 class Evolution:
@@ -95,13 +92,22 @@ class Evolution:
             "rng": self.rng.bit_generator.state,
             "inflight": None if self._inflight is None else request_state(*self._inflight[:2]),
         }
-        write_atomic(self.run_dir / STATE_FILE, json.dumps(state, default=_json_default))
+        write_state(self.run_dir, state, default=_json_default)
 
     def _load(self) -> bool:
-        path = self.run_dir / STATE_FILE
-        if not path.is_file():
+        """Restore the last saved round; ``False`` when there is none. The state was checked
+        (:func:`~ahd.evolve.state.read_state`) before any worker started; checked again here
+        for callers that build an :class:`Evolution` themselves."""
+        state = read_state(self.run_dir)
+        if state is None:
             return False
-        state = json.loads(path.read_text())
+        # The round after the saved one may have stored part of its work before it stopped;
+        # it is redone from a clean slate (see Store.discard_unsaved).
+        after = state["round"] + 1
+        gone = self.store.discard_unsaved(state["round"], [f"team:{after}", f"smoke:{after}"])
+        if any(gone):
+            self.progress(f"resume: round {after} is redone (discarded {gone[0]} candidate(s) "
+                          f"and {gone[1]} evaluation(s) it had stored)")
         self.round = state["round"]
         self.population = {
             r: [self.store.get_candidate(i) for i in ids] for r, ids in state["population"].items()

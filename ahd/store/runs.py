@@ -31,6 +31,11 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+#: The columns :class:`~ahd.store.Run` is built from, in its field order (``SELECT *`` would
+#: also return columns added by later migrations).
+RUN_COLUMNS = "id, created, problem, config, seed, versions, sandbox, status"
+
+
 class RunsMixin(StoreConnection):
     """Creating, opening and listing runs; part of :class:`~ahd.store.Store`."""
 
@@ -63,11 +68,13 @@ class RunsMixin(StoreConnection):
     def open_run(self, run_id: int | None = None) -> Run:
         """Make run ``run_id`` (the latest when ``None``) the current one and return it."""
         if run_id is None:
-            row = self.conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+            row = self.conn.execute(f"SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT 1"
+                                    ).fetchone()
             if row is None:
                 raise NotFoundError(f"{self.path}: the store has no run yet")
         else:
-            row = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            row = self.conn.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?",
+                                    (run_id,)).fetchone()
             if row is None:
                 raise NotFoundError(f"{self.path}: no run {run_id}")
         run_id, created, problem, config, seed, versions, sandbox, status = row
@@ -85,15 +92,59 @@ class RunsMixin(StoreConnection):
         self.run = current
         return out
 
-    def set_run_status(self, status: str, run_id: int | None = None) -> None:
-        """Mark a run (the current one by default) running, finished, failed or interrupted."""
+    def set_run_status(self, status: str, run_id: int | None = None,
+                       reason: str | None = None) -> None:
+        """Mark a run (the current one by default) running, finished, failed or interrupted,
+        and keep why it stopped (``reason``; cleared when it runs again).
+
+        The reason lives in the store rather than in ``state.json`` because a run stops most
+        often when a file cannot be written; the store is the one place the viewers read.
+        """
         if status not in RUN_STATUSES:
             raise ValueError(f"run status must be one of {RUN_STATUSES}, got {status!r}")
         run_id = self.current_run_id(run_id)
         with self.transaction() as conn:
-            conn.execute("UPDATE runs SET status = ? WHERE id = ?", (status, run_id))
+            conn.execute("UPDATE runs SET status = ?, stop_reason = ? WHERE id = ?",
+                         (status, None if status == "running" else reason, run_id))
         if self.run is not None and self.run.id == run_id:
             self.open_run(run_id)
+
+    def discard_unsaved(self, generation: int, contexts: Sequence[str],
+                        run_id: int | None = None) -> tuple[int, int]:
+        """Delete what a round that was never saved stored: the run's candidates of a later
+        generation than ``generation`` (with all their evaluations) and the evaluations of the
+        run's candidates in ``contexts``. Returns how many candidates and evaluations went.
+
+        A resumed run redoes the round in progress at a stop or a kill. Redone on a clean
+        slate, it stores exactly what it finds this time (a proposal or a timeout may differ),
+        and its new candidates get the same ids again (SQLite gives a new row the largest id
+        plus one, and the discarded ones were the largest).
+        """
+        run_id = self.current_run_id(run_id)
+        marks = ",".join("?" * len(contexts))
+        with self.transaction() as conn:
+            ids = [r[0] for r in conn.execute(
+                "SELECT id FROM candidates WHERE run_id = ? AND generation > ?",
+                (run_id, generation))]
+            n_evals = 0
+            if contexts:
+                n_evals += conn.execute(
+                    f"DELETE FROM evaluations WHERE context IN ({marks}) AND candidate_id IN "
+                    "(SELECT id FROM candidates WHERE run_id = ?)", (*contexts, run_id)
+                ).rowcount
+            n_evals += conn.execute(
+                "DELETE FROM evaluations WHERE candidate_id IN (SELECT id FROM candidates "
+                "WHERE run_id = ? AND generation > ?)", (run_id, generation)).rowcount
+            conn.execute("DELETE FROM candidates WHERE run_id = ? AND generation > ?",
+                         (run_id, generation))
+        return len(ids), n_evals
+
+    def stop_reason(self, run_id: int | None = None) -> str | None:
+        """Why the run (the current one by default) stopped; ``None`` while it runs, or when
+        it stopped without saying (killed, or a store from before stop reasons)."""
+        row = self.conn.execute("SELECT stop_reason FROM runs WHERE id = ?",
+                                (self.current_run_id(run_id),)).fetchone()
+        return None if row is None else row[0]
 
     def current_run_id(self, run_id: int | None = None) -> int:
         """``run_id`` when given, else the current run's id (:class:`StoreError` when there is

@@ -74,8 +74,14 @@ CREATE INDEX llm_calls_run ON llm_calls (run_id);
 CREATE INDEX llm_calls_request ON llm_calls (request_hash);
 """
 
+#: Why a run stopped (a budget, Ctrl-C, a full disk, ...), kept with its status so that a run
+#: that is no longer running says why; ``NULL`` while it runs and for runs of older stores.
+_V2_STOP_REASON = """
+ALTER TABLE runs ADD COLUMN stop_reason TEXT;
+"""
+
 #: ``MIGRATIONS[i]`` takes a store from schema version ``i`` to ``i + 1``. Append, never edit.
-MIGRATIONS: list[str] = [_SCHEMA_V1]
+MIGRATIONS: list[str] = [_SCHEMA_V1, _V2_STOP_REASON]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

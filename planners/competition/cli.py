@@ -100,6 +100,7 @@ def plan_eval_command(
         _fail("give at least one --planner (e.g. --planner ahd:hff --planner fd:lama-first)")
     if jobs < 1:
         _fail("--jobs must be at least 1")
+    _check_ranges(time, memory, grace)
     if scheduler is not None:
         from ahd.sandbox.cluster import parse_scheduler
 
@@ -118,6 +119,10 @@ def plan_eval_command(
     splits = _items(split) or ["testing"]
     if "all" in splits:
         splits = None
+
+    _check_planners(planner)
+    _check_inputs(suite, splits, _items(domains), _items(tasks))
+    _check_out_dir(folder)
 
     def progress(rec, done: int, total: int) -> None:
         cost = "" if rec.cost is None else f" cost {rec.cost:g}"
@@ -146,6 +151,68 @@ def plan_eval_command(
             typer.echo(f"warning: {p.label} unavailable: {why}", err=True)
     typer.echo(result.files["markdown"].read_text())
     typer.echo(f"{result.ran} runs this time; report written to {result.out_dir}")
+
+
+def _check_ranges(time: str, memory: str, grace: str) -> None:
+    """Refuse out-of-range limits, each naming its option, before anything runs."""
+    from ahd.planners.competition import parse_memory
+
+    for option, text in (("--time", time), ("--grace", grace)):
+        try:
+            parse_duration(text)
+        except ValueError as exc:
+            _fail(f"{option}: {exc}")
+    if memory.strip().lower() != "none":
+        try:
+            parse_memory(memory)
+        except ValueError as exc:
+            _fail(f"--memory: {exc}")
+
+
+def _check_planners(specs: list[str]) -> None:
+    """Refuse an unknown planner spec before the evaluation folder is made."""
+    from ahd.planners.competition import PlannerSpecError, parse_planner
+
+    for spec in specs:
+        try:
+            parse_planner(spec)
+        except PlannerSpecError as exc:
+            _fail(_one_line(exc))
+
+
+def _check_inputs(suite: Path, splits: list[str] | None, domains: list[str] | None,
+                  tasks: list[str] | None) -> None:
+    """Refuse a suite whose pair list or selected PDDL files are not text, before any run.
+
+    Each run would otherwise fail on its own, minutes into the evaluation, and a pair list
+    that is not text would end the command in a decoding traceback.
+    """
+    from ahd.planners import PlanningInputError
+    from ahd.planners.competition import SuiteError, discover
+    from ahd.planners.pddl_io import read_pddl_text
+
+    try:
+        if suite.is_file():
+            read_pddl_text(suite, "pair list")
+        selected = discover(suite, splits=splits, domains=domains, tasks=tasks)
+        seen: set[Path] = set()
+        for task in selected:
+            for path, what in ((task.domain_file, "domain"), (task.problem_file, "problem")):
+                if path not in seen:
+                    seen.add(path)
+                    read_pddl_text(path, what)
+    except (SuiteError, PlanningInputError) as exc:
+        _fail(_one_line(exc))
+
+
+def _check_out_dir(folder: Path) -> None:
+    """Refuse an evaluation folder that could not be written, before any run."""
+    from ahd.output_paths import OutputPathError, check_output_dir
+
+    try:
+        check_output_dir(folder)
+    except OutputPathError as exc:
+        _fail(str(exc))
 
 
 def register(app: typer.Typer) -> None:

@@ -47,6 +47,19 @@ routes (or, at the start, one of the two customers: a seed or a seed's route nei
 changed since. The search therefore stops exactly at a local optimum of the neighbourhood,
 while a call after a small repair only examines what the repair touched.
 
+Compile cost
+------------
+numba compiles this module on a process's first search unless its on-disk cache holds it (a
+fresh install: about a quarter of ``ahd solve``'s cold start). Two habits keep that down
+without changing the machine code that runs. The private kernels are compiled without the
+CPython and first-class-function wrappers numba adds to every function by default: only
+compiled code calls them, and a wrapper that unboxes the ``inst``/``sol``/``Work`` records
+costs 0.1-0.3 s of compilation per kernel. ``_add``, ``_emit`` and ``_write`` have one explicit
+signature: called with constants (``SEG``, ``0``, ``False``), or with a variable that numba
+first types as the constant it starts from, they would otherwise be compiled once per
+combination of literal arguments (twelve copies of ``_add``, six of ``_emit``, two of
+``_write``), and all but one of those copies are never run.
+
 Over 400 lines: numba kernels (the move evaluations, the granular neighbour scan and the
 descent that calls them) that are read and tuned together; not split yet.
 """
@@ -56,7 +69,9 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+
+from .signatures import INST_TYPE, SOL_TYPE
 
 #: Default number of nearest neighbours examined per customer.
 GRANULARITY = 20
@@ -73,12 +88,31 @@ EPS_REL = 1e-9
 Work = namedtuple("Work", "fw bw cl buf1 buf2 route_mod cust_mod tested seen meta cand")
 
 
+def _private(*signature):
+    """``njit`` with the on-disk cache for a kernel that only compiled code calls: without the
+    CPython wrapper and the first-class-function wrapper (see "Compile cost" above). Calling
+    such a kernel from Python crashes the interpreter, hence private names only."""
+    return njit(*signature, cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+
+
+_INT1 = types.Array(types.int64, 1, "C")
+_INT2 = types.Array(types.int64, 2, "C")
+_FLOAT1 = types.Array(types.float64, 1, "C")
+_WORK_TYPE = types.NamedTuple([_FLOAT1] * 3 + [_INT1] * 7 + [_INT2], Work)
+#: The one signature of each kernel called with constants (see "Compile cost" above).
+_ADD_SIGNATURE = types.int64(_INT2, *([types.int64] * 8))
+_EMIT_SIGNATURE = types.int64(
+    _INT2, types.int64, types.int64, types.int64, types.boolean, _INT1, types.int64
+)
+_WRITE_SIGNATURE = types.void(INST_TYPE, SOL_TYPE, _WORK_TYPE, types.int64, _INT1, types.int64)
+
+
 # --------------------------------------------------------------------------------------------
 # small helpers
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@_private()
 def _pen(load, cap, penalty):
     """Penalty of a route load (0 when within capacity, never ``0 * inf``)."""
     e = load - cap
@@ -87,7 +121,7 @@ def _pen(load, cap, penalty):
     return 0.0
 
 
-@njit(cache=True)
+@_private()
 def _prefix(inst, sol, w, r):
     """Fill the prefix arrays of route r without touching ``sol``."""
     ln = sol.lengths[r]
@@ -113,7 +147,7 @@ def _prefix(inst, sol, w, r):
         prev = x
 
 
-@njit(cache=True)
+@_private()
 def _commit(inst, sol, w, r):
     """Recompute route r after its row changed (as ``refresh_route`` does) and its prefixes."""
     ln = sol.lengths[r]
@@ -150,7 +184,7 @@ def _commit(inst, sol, w, r):
     sol.load[r] = load
 
 
-@njit(cache=True)
+@_private()
 def _find_empty(inst, sol):
     """A row a new route can use (an empty used row, else ``nroutes[0]``), or -1."""
     k = sol.nroutes[0]
@@ -165,7 +199,7 @@ def _find_empty(inst, sol):
     return -1
 
 
-@njit(cache=True)
+@_private()
 def _depot_symmetric(inst):
     """True when arcs to and from the depot cost the same (not OVRP). Used only to skip
     candidates that then duplicate others, never to evaluate a move."""
@@ -176,7 +210,7 @@ def _depot_symmetric(inst):
     return True
 
 
-@njit(cache=True)
+@_private()
 def _begin(sol, w, r):
     """Start a move: advance the clock and open row r if it is beyond the used rows."""
     w.meta[0] += 1
@@ -187,7 +221,7 @@ def _begin(sol, w, r):
         sol.cost[r] = 0.0
 
 
-@njit(cache=True)
+@_private()
 def _end(inst, sol, w):
     """Finish a move: track whether an empty route became available."""
     er = _find_empty(inst, sol)
@@ -196,7 +230,7 @@ def _end(inst, sol, w):
     w.meta[1] = er
 
 
-@njit(cache=True)
+@_private(_WRITE_SIGNATURE)
 def _write(inst, sol, w, r, buf, m):
     """Replace the row of route r by ``buf[:m]`` and recompute it."""
     for t in range(m):
@@ -205,7 +239,7 @@ def _write(inst, sol, w, r, buf, m):
     _commit(inst, sol, w, r)
 
 
-@njit(cache=True)
+@_private(_EMIT_SIGNATURE)
 def _emit(rt, r, i, j, rev, buf, m):
     """Append positions i..j of route r (reversed if ``rev``) to ``buf[m:]``."""
     if rev:
@@ -224,7 +258,7 @@ def _emit(rt, r, i, j, rev, buf, m):
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@_private()
 def _seg_apply(inst, sol, w, ru, i, j, rv, k, rev):
     _begin(sol, w, rv)
     rt = sol.routes
@@ -261,7 +295,7 @@ def _seg_apply(inst, sol, w, ru, i, j, rv, k, rev):
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@_private()
 def _swap_apply(inst, sol, w, ru, i1, j1, rv, i2, j2):
     _begin(sol, w, rv)
     rt = sol.routes
@@ -289,7 +323,7 @@ def _swap_apply(inst, sol, w, ru, i1, j1, rv, i2, j2):
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@_private()
 def _rev_apply(inst, sol, w, r, s, e):
     _begin(sol, w, r)
     rt = sol.routes
@@ -311,7 +345,7 @@ def _rev_apply(inst, sol, w, r, s, e):
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@_private()
 def _star_apply(inst, sol, w, ra, ia, rb, ib, kind):
     _begin(sol, w, rb)
     rt = sol.routes
@@ -359,7 +393,7 @@ STAR = 3
 MAX_CANDIDATES = 64
 
 
-@njit(cache=True)
+@_private(_ADD_SIGNATURE)
 def _add(cand, nc, t, a1, a2, a3, a4, a5, a6):
     cand[nc, 0] = t
     cand[nc, 1] = a1
@@ -371,7 +405,7 @@ def _add(cand, nc, t, a1, a2, a3, a4, a5, a6):
     return nc + 1
 
 
-@njit(cache=True)
+@_private()
 def _add_segments_at(cand, nc, ru, pu, lu, rv, k, lv):
     """SEG candidates: the segments of 1-3 customers with u (at position pu of ru) at one end,
     both orientations, before position k of another route rv of length lv."""
@@ -392,7 +426,7 @@ def _add_segments_at(cand, nc, ru, pu, lu, rv, k, lv):
     return nc
 
 
-@njit(cache=True)
+@_private()
 def _scan(inst, sol, w, penalty, thr, u, K):
     """Index in ``w.cand`` of the first improving move around u, or -1."""
     d = inst.dist
@@ -642,7 +676,7 @@ def _scan(inst, sol, w, penalty, thr, u, K):
     return -1
 
 
-@njit(cache=True)
+@_private()
 def _apply(inst, sol, w, c):
     """Apply candidate row c of ``w.cand``."""
     cd = w.cand
@@ -657,7 +691,7 @@ def _apply(inst, sol, w, c):
         _star_apply(inst, sol, w, cd[c, 1], cd[c, 2], cd[c, 3], cd[c, 4], cd[c, 5])
 
 
-@njit(cache=True)
+@_private()
 def _needs_scan(inst, sol, w, u, K):
     """False when nothing around u changed since u was last found without a move."""
     ru = sol.route_of[u]

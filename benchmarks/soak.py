@@ -1,0 +1,298 @@
+"""Soak and kill: does a long evolution leak, and does a killed one resume without loss?
+
+Two questions, one subcommand each.
+
+``soak``: an evolution of ``--minutes`` (default 60) on small CVRP instances whose proposer
+(:class:`soak_sources.SoakProposer`) cycles through good operators and hostile ones (infinite
+loops, 8 GB allocations, crashes, out-of-bounds writes, ``sys.exit``, output floods, slow
+compiles). Every ``--interval`` seconds (default 30) it records the resident memory of this
+process and of each sandbox worker, this process's open file descriptors, the number of child
+processes, and the entries in the temporary folder and the run directory. The temporary
+folder is a private one (``TMPDIR`` is set for the run and its workers), so anything left in
+it is this run's. Acceptance: after the first ``--warmup`` minutes (default 10) no process's
+memory grows by more than 10% of its value then, and at the end no child process and no
+temporary file is left. ``OUT`` (markdown) and ``OUT`` with ``.raw.json`` are rewritten at
+every sample, so an interrupted soak still leaves its table; ``--from-json`` re-renders it.
+
+``kill``: ``ahd evolve`` (the real command, in a subprocess; small CVRP, offline, an iteration
+budget, ``--rounds N``) is SIGKILLed at ``--kills`` random moments and resumed with
+``--resume`` each time, then compared with an uninterrupted run of the same seed and settings:
+the candidates (code hash, roles, parents, generation), the training evaluations (candidate,
+instance, context, status, objective) and the final leaderboard must be identical, with no
+duplicate evaluation row (see ``soak_kill.py``).
+
+Examples::
+
+    python benchmarks/soak.py soak --minutes 60
+    python benchmarks/soak.py soak --from-json
+    python benchmarks/soak.py kill --kills 20 --rounds 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+
+DEFAULT_OUT = Path("benchmarks/results/soak.md")
+#: Growth beyond this fraction of the value at the end of the warm-up fails the soak.
+TOLERANCE = 0.10
+
+
+# --------------------------------------------------------------------------- sampling
+
+
+def process_sample(proc: Any) -> dict[str, Any]:
+    """RSS, descendants and, for this process, open descriptors (``proc`` is a psutil one)."""
+    import psutil
+
+    workers, transient = [], 0
+    for child in proc.children(recursive=False):
+        try:
+            workers.append({"pid": child.pid, "rss": child.memory_info().rss,
+                            "children": len(child.children(recursive=True))})
+        except psutil.Error:
+            continue
+    try:
+        transient = len(proc.children(recursive=True)) - len(workers)
+    except psutil.Error:
+        pass
+    return {"rss": proc.memory_info().rss, "fds": proc.num_fds(), "workers": workers,
+            "descendants": len(workers) + transient}
+
+
+def entries(folder: Path) -> list[str]:
+    """Every file and folder under ``folder`` (relative names; numba's cache counted apart)."""
+    if not folder.is_dir():
+        return []
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def sample(proc: Any, t0: float, tmp: Path, run_dir: Path) -> dict[str, Any]:
+    out = process_sample(proc)
+    run = entries(run_dir)
+    out.update(t=round(time.monotonic() - t0, 1), tmp_entries=len(entries(tmp)),
+               run_entries=len([e for e in run if not e.startswith("numba")]),
+               numba_cache=len([e for e in run if e.startswith("numba")]))
+    return out
+
+
+class Sampler(threading.Thread):
+    """Samples every ``interval`` seconds until :meth:`stop`; ``on_sample`` saves the log."""
+
+    def __init__(self, interval: float, take: Any, on_sample: Any):
+        super().__init__(name="soak-sampler", daemon=True)
+        self.interval, self.take, self.on_sample = interval, take, on_sample
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while True:
+            self.on_sample(self.take())
+            if self._halt.wait(self.interval):
+                return
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
+# --------------------------------------------------------------------------- verdict
+
+
+def growth(series: list[tuple[float, int]], warmup: float) -> tuple[int, int, float] | None:
+    """``(value at the end of the warm-up, largest value after it, growth)`` of a series of
+    ``(t, rss)``; ``None`` when no sample falls after the warm-up."""
+    after = [v for t, v in series if t >= warmup]
+    if not after:
+        return None
+    return after[0], max(after), (max(after) - after[0]) / after[0]
+
+
+def verdict(raw: dict[str, Any]) -> dict[str, Any]:
+    """Growth of every process, leaks at the end, and whether the soak passes."""
+    warmup = raw["warmup_s"]
+    samples = raw["samples"]
+    series: dict[str, list[tuple[float, int]]] = {"parent": [(s["t"], s["rss"]) for s in samples]}
+    for s in samples:
+        for w in s["workers"]:
+            series.setdefault(f"worker {w['pid']}", []).append((s["t"], w["rss"]))
+    series["parent fds"] = [(s["t"], s["fds"]) for s in samples]
+    rows = {name: growth(points, warmup) for name, points in series.items()}
+    end = raw.get("end") or {}
+    memory = [g for name, g in rows.items() if "fds" not in name]
+    flat = all(g is None or g[2] <= TOLERANCE for g in memory)
+    judged = any(g is not None for g in memory)
+    # Descriptors are judged at the end: no more open than at the first sample.
+    clean = (end.get("children_left") == 0 and not end.get("tmp_left")
+             and not end.get("run_dir_tmp_left") and bool(samples)
+             and end.get("fds", 0) <= samples[0]["fds"])
+    return {"growth": rows, "flat": flat and judged, "clean": bool(end) and clean,
+            "passed": flat and judged and bool(end) and clean}
+
+
+def mib(n: float) -> str:
+    return f"{n / 2**20:.1f}"
+
+
+def render(raw: dict[str, Any], out: Path) -> str:
+    """The markdown report of a soak (complete or still running) from its raw log."""
+    v = verdict(raw)
+    end = raw.get("end")
+    status = ("finished" if end else "in progress (or interrupted): no end-of-run check yet")
+    body = [f"Status: {status}. Duration asked {raw['minutes']} min; warm-up "
+            f"{raw['warmup_s'] / 60:.1f} min; samples every {raw['interval']} s; "
+            f"{len(raw['samples'])} samples.", ""]
+    if end:
+        body += [f"Rounds {end['rounds']}, evaluations {end['evaluations']}, stop: "
+                 f"{end['stop']}. Proposals by kind: "
+                 + ", ".join(f"{k} {n}" for k, n in sorted(end["kinds"].items()))
+                 + ". Failures recorded by the loop: "
+                 + (", ".join(f"{k} {n}" for k, n in sorted(end["failures"].items())) or "none")
+                 + ".", ""]
+    body += ["## Acceptance", "",
+             *common.markdown_table(["process", "at warm-up end", "max after", "growth"], [
+                 (name, "-" if g is None else (g[0] if "fds" in name else mib(g[0])),
+                  "-" if g is None else (g[1] if "fds" in name else mib(g[1])),
+                  "-" if g is None else f"{100 * g[2]:+.1f}%")
+                 for name, g in v["growth"].items()]), "",
+             "Memory in MiB (RSS), descriptors as counts (judged at the end, not by growth); "
+             "growth = (max after warm-up - value at warm-up end) / value at warm-up end, "
+             f"limit {TOLERANCE:.0%}.", ""]
+    if end:
+        body += [f"At the end (pool closed): open descriptors {end.get('fds')} (first sample "
+                 f"{raw['samples'][0]['fds'] if raw['samples'] else '-'}), child processes left "
+                 f"{end['children_left']}, entries left in "
+                 f"the private temporary folder {len(end['tmp_left'])} "
+                 f"{end['tmp_left'][:5] or ''}, temporary entries in the run directory "
+                 f"{len(end['run_dir_tmp_left'])} {end['run_dir_tmp_left'][:5] or ''}; run "
+                 f"directory entries: {', '.join(end['run_dir'])}.", ""]
+    body += [f"Verdict: memory flat {'yes' if v['flat'] else 'no'}; nothing leaked at the end "
+             f"{'yes' if v['clean'] else 'no' if end else '(not yet)'}; "
+             f"**{'PASS' if v['passed'] else 'FAIL' if end else 'pending'}**.", "",
+             "## Samples", "",
+             *common.markdown_table(
+                 ["t (min)", "parent RSS", "workers RSS", "fds", "children", "tmp entries",
+                  "run dir entries", "numba cache files"],
+                 [(f"{s['t'] / 60:.1f}", mib(s["rss"]),
+                   " ".join(mib(w["rss"]) for w in s["workers"]), s["fds"], s["descendants"],
+                   s["tmp_entries"], s["run_entries"], s["numba_cache"])
+                  for s in raw["samples"]])]
+    text = common.markdown_report("Soak: a long evolution with hostile candidates",
+                                  raw["command"], raw["machine"], body)
+    return common.write_report(out, text)
+
+
+# --------------------------------------------------------------------------- the soak
+
+
+def soak(args: argparse.Namespace) -> int:
+    raw_path = args.out.with_suffix(".raw.json")
+    if args.from_json:
+        print(render(common.load_json(raw_path, None), args.out))
+        return 0
+    tmp = Path(tempfile.mkdtemp(prefix="ahd-soak-tmp-"))
+    os.environ["TMPDIR"] = str(tmp)  # the workers inherit it; this process reads it below
+    tempfile.tempdir = None
+    run_dir = args.run_dir or Path(tempfile.mkdtemp(prefix="ahd-soak-run-", dir="runs"))
+    import psutil
+    from soak_sources import SoakProposer
+
+    from ahd.evolve.budget import Budget, StopRule
+    from ahd.evolve.loop import Evolution, EvolveConfig
+    from ahd.plugins import task_plugin
+    from ahd.sandbox import SandboxPool
+    from ahd.store import Store
+
+    raw: dict[str, Any] = {"command": common.command_line(__file__), "machine":
+                           common.machine_line(), "minutes": args.minutes,
+                           "warmup_s": args.warmup * 60, "interval": args.interval,
+                           "run_dir": str(run_dir), "tmp": str(tmp), "samples": []}
+    lock = threading.Lock()
+
+    def save(s: dict[str, Any] | None = None) -> None:
+        with lock:
+            if s is not None:
+                raw["samples"].append(s)
+            common.save_json(raw_path, raw, indent=1)
+            render(raw, args.out)
+
+    plugin = task_plugin("cvrp")
+    config = plugin.configure({"size": args.size, "n_train": 2, "n_validation": 2,
+                               "iterations": args.iterations, "sandbox_wall": args.wall,
+                               "smoke_size": 10, "smoke_iterations": 20})
+    me = psutil.Process()
+    t0 = time.monotonic()
+    sampler = Sampler(args.interval, lambda: sample(me, t0, tmp, run_dir), save)
+    pool = SandboxPool(args.jobs, **plugin.sandbox_options(config, run_dir))
+    try:
+        task = plugin.build(config, pool)
+        proposer = SoakProposer(task.offline_proposer())
+        sampler.start()
+        with Store.in_run_dir(run_dir) as store:
+            loop = EvolveConfig(**{**plugin.loop_defaults, "offspring": args.offspring,
+                                   "overlap": False, "seed": 0})
+            store.create_run("cvrp", {"soak": True}, seed=0, sandbox=sorted(pool.active_layers))
+            stop = StopRule(Budget(time=args.minutes * 60))
+            evolution = Evolution(task, proposer, store, run_dir, loop, stop,
+                                  lambda line: print(line, flush=True))
+            result = evolution.run()
+            store.set_run_status("finished")
+    finally:
+        pool.close()
+        sampler.stop()
+    time.sleep(2)  # a child killed at close is reaped by then
+    left = me.children(recursive=True)
+    raw["end"] = {
+        "rounds": result.spent.rounds, "evaluations": result.spent.evaluations,
+        "stop": result.stop_reason, "failures": result.failures, "kinds": proposer.counts,
+        "children_left": len(left), "tmp_left": entries(tmp),
+        "run_dir_tmp_left": [e for e in entries(run_dir) if "tmp" in e.lower()],
+        "run_dir": sorted(p.name for p in run_dir.iterdir()),
+    }
+    last = sample(me, t0, tmp, run_dir)
+    raw["end"]["fds"] = last["fds"]
+    raw["after_close"] = last  # kept apart from the series: the workers are gone
+    save()
+    print(render(raw, args.out))
+    if not raw["end"]["tmp_left"]:
+        tmp.rmdir()
+    return 0 if verdict(raw)["passed"] else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.strip().split("\n\n")[0])
+    sub = p.add_subparsers(dest="mode", required=True)
+    s = sub.add_parser("soak", help="a long evolution with hostile candidates")
+    s.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    s.add_argument("--minutes", type=float, default=60.0, help="evolution wall time")
+    s.add_argument("--warmup", type=float, default=10.0,
+                   help="minutes before memory must stay flat")
+    s.add_argument("--interval", type=float, default=30.0, help="seconds between samples")
+    s.add_argument("--run-dir", type=Path, help="run directory (default a new one in runs/)")
+    s.add_argument("--jobs", type=int, default=2, help="sandbox workers")
+    s.add_argument("--size", type=int, default=20, help="customers per instance")
+    s.add_argument("--iterations", type=int, default=100, help="LNS iterations per run")
+    s.add_argument("--offspring", type=int, default=4, help="proposals per round")
+    s.add_argument("--wall", type=float, default=10.0, help="sandbox wall time per evaluation")
+    s.add_argument("--from-json", action="store_true", help="only re-render OUT from its raw json")
+    k = sub.add_parser("kill", help="SIGKILL ahd evolve at random moments and resume it")
+    from soak_kill import add_kill_options, kill_loop
+
+    add_kill_options(k)
+    args = p.parse_args(argv)
+    if args.mode == "soak":
+        return soak(args)
+    return kill_loop(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
