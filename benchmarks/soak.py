@@ -77,8 +77,42 @@ def entries(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
+def heap_sample() -> dict[str, int]:
+    """This process's heap as the C allocator and Python see it: glibc's bytes in use and free
+    inside its arenas (``mallinfo2``; free bytes that RSS still counts are fragmentation), and
+    the bytes Python objects hold when ``tracemalloc`` runs (``--trace``)."""
+    import ctypes
+    import tracemalloc
+
+    out: dict[str, int] = {}
+    if tracemalloc.is_tracing():
+        out["py_traced"] = tracemalloc.get_traced_memory()[0]
+    try:
+        class MallInfo2(ctypes.Structure):
+            _fields_ = [(name, ctypes.c_size_t) for name in (
+                "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                "uordblks", "fordblks", "keepcost")]
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = MallInfo2
+        info = libc.mallinfo2()
+        out.update(malloc_used=info.uordblks + info.hblkhd, malloc_free=info.fordblks)
+    except (OSError, AttributeError):  # not glibc, or glibc older than 2.33
+        pass
+    return out
+
+
+def top_growth(before: Any, after: Any, limit: int = 12) -> list[str]:
+    """The allocation sites whose Python memory grew most between two tracemalloc snapshots."""
+    stats = after.compare_to(before, "traceback")
+    return [f"{s.size_diff / 2**20:+.2f} MiB in {s.count_diff:+d} blocks: "
+            + " <- ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}"
+                          for f in s.traceback[:4]) for s in stats[:limit]]
+
+
 def sample(proc: Any, t0: float, tmp: Path, run_dir: Path) -> dict[str, Any]:
     out = process_sample(proc)
+    out.update(heap_sample())
     run = entries(run_dir)
     out.update(t=round(time.monotonic() - t0, 1), tmp_entries=len(entries(tmp)),
                run_entries=len([e for e in run if not e.startswith("numba")]),
@@ -178,11 +212,21 @@ def render(raw: dict[str, Any], out: Path) -> str:
     body += [f"Verdict: memory flat {'yes' if v['flat'] else 'no'}; nothing leaked at the end "
              f"{'yes' if v['clean'] else 'no' if end else '(not yet)'}; "
              f"**{'PASS' if v['passed'] else 'FAIL' if end else 'pending'}**.", "",
-             "## Samples", "",
+             ]
+    for minute, lines in (raw.get("trace_growth") or {}).items():
+        body += [f"Python allocations grown from the end of the warm-up to minute {minute} "
+                 "(tracemalloc, largest first):", "", *(f"- {line}" for line in lines), ""]
+    body += ["## Samples", "",
+             "Parent heap: *malloc used/free* = bytes glibc's allocator has handed out / holds "
+             "free inside its arenas (free bytes still count in RSS: fragmentation); *Python* "
+             "= bytes held by Python objects (only with `--trace`).", "",
              *common.markdown_table(
-                 ["t (min)", "parent RSS", "workers RSS", "fds", "children", "tmp entries",
-                  "run dir entries", "numba cache files"],
+                 ["t (min)", "parent RSS", "malloc used", "malloc free", "Python",
+                  "workers RSS", "fds", "children", "tmp entries", "run dir entries",
+                  "numba cache files"],
                  [(f"{s['t'] / 60:.1f}", mib(s["rss"]),
+                   *(mib(s[k]) if k in s else "-"
+                     for k in ("malloc_used", "malloc_free", "py_traced")),
                    " ".join(mib(w["rss"]) for w in s["workers"]), s["fds"], s["descendants"],
                    s["tmp_entries"], s["run_entries"], s["numba_cache"])
                   for s in raw["samples"]])]
@@ -199,6 +243,10 @@ def soak(args: argparse.Namespace) -> int:
     if args.from_json:
         print(render(common.load_json(raw_path, None), args.out))
         return 0
+    if args.trace:
+        import tracemalloc
+
+        tracemalloc.start(6)
     tmp = Path(tempfile.mkdtemp(prefix="ahd-soak-tmp-"))
     os.environ["TMPDIR"] = str(tmp)  # the workers inherit it; this process reads it below
     tempfile.tempdir = None
@@ -218,10 +266,28 @@ def soak(args: argparse.Namespace) -> int:
                            "run_dir": str(run_dir), "tmp": str(tmp), "samples": []}
     lock = threading.Lock()
 
+    snapshots: dict[str, Any] = {}
+
+    def trace(s: dict[str, Any]) -> None:
+        """With ``--trace``: a snapshot at the end of the warm-up, then every 10 minutes the
+        sites that grew since (a step in RSS is then matched to the code that allocated)."""
+        import tracemalloc
+
+        if not tracemalloc.is_tracing() or s["t"] < raw["warmup_s"]:
+            return
+        if "warmup" not in snapshots:
+            snapshots["warmup"] = tracemalloc.take_snapshot()
+            snapshots["next"] = s["t"] + 600
+        elif s["t"] >= snapshots["next"]:
+            snapshots["next"] += 600
+            raw.setdefault("trace_growth", {})[f"{s['t'] / 60:.0f}"] = top_growth(
+                snapshots["warmup"], tracemalloc.take_snapshot())
+
     def save(s: dict[str, Any] | None = None) -> None:
         with lock:
             if s is not None:
                 raw["samples"].append(s)
+                trace(s)
             common.save_json(raw_path, raw, indent=1)
             render(raw, args.out)
 
@@ -284,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--offspring", type=int, default=4, help="proposals per round")
     s.add_argument("--wall", type=float, default=10.0, help="sandbox wall time per evaluation")
     s.add_argument("--from-json", action="store_true", help="only re-render OUT from its raw json")
+    s.add_argument("--trace", action="store_true",
+                   help="trace Python allocations in this process (tracemalloc) and report the "
+                        "sites that grew after the warm-up")
     k = sub.add_parser("kill", help="SIGKILL ahd evolve at random moments and resume it")
     from soak_kill import add_kill_options, kill_loop
 

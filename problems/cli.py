@@ -169,6 +169,12 @@ def _run(
         f"{limit:g}s (numba compiles on first use)", err=True
     )
     if pools is None:
+        if pipeline != "ortools":  # every other pipeline runs the LNS with the seed pools
+            from .engine.first_run import compile_in_parallel
+            from .engine.lns import as_operators
+
+            compile_in_parallel(inst.kind, {role: as_operators(None, role, inst.kind)
+                                       for role in ("destroy", "repair")})
         result = run_pipeline(pipeline, inst, limit, config=config)
     else:
         result = pools.run(pipeline, inst, limit, config)

@@ -10,6 +10,7 @@ config keeps its own defaults, and a flag the chosen problem does not read is re
 
 from __future__ import annotations
 
+import math
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,28 @@ def problem_help() -> str:
     known = tasks()
     listed = "; ".join(f"{name}: {plugin.summary}" for name, plugin in sorted(known.items()))
     return f"problem to evolve for [default: cvrp] ({listed or 'none registered'})"
+
+
+#: Flags that count something: ``--flag -> smallest value`` (``None`` values are defaults).
+_AT_LEAST = {
+    "--jobs": 1, "--concurrency": 1, "--offspring": 1, "--pool-size": 1, "--train": 1,
+    "--validation": 1, "--iterations": 1, "--expansions": 1, "--size": 1,
+    "--seed": 0, "--max-calls": 0, "--max-tokens": 0, "--max-evals": 0, "--rounds": 0,
+}
+
+
+def _check_ranges(counts: dict[str, int | None], max_cost: float | None,
+                  target: float | None) -> None:
+    """Refuse option values out of range, each naming its flag, before a store or a worker
+    exists (the config classes check again, but speak of their fields, not of flags)."""
+    for flag, value in counts.items():
+        low = _AT_LEAST[flag]
+        if value is not None and value < low:
+            _fail(f"{flag} must be at least {low}, got {value}")
+    if max_cost is not None and not (math.isfinite(max_cost) and max_cost >= 0):
+        _fail(f"--max-cost must be a finite amount of USD >= 0, got {max_cost:g}")
+    if target is not None and not math.isfinite(target):
+        _fail(f"--target must be a finite objective value, got {target:g}")
 
 
 def evolve(
@@ -132,8 +155,11 @@ def evolve(
              "expansions": expansions, "task_time": task_time, "eval_timeout": eval_timeout,
              "seed": seed}
     loop = {"pool_size": pool_size, "offspring": offspring, "seed": seed, "overlap": overlap}
-    if jobs < 1 or concurrency < 1:
-        _fail("--jobs and --concurrency must be at least 1")
+    _check_ranges({"--jobs": jobs, "--concurrency": concurrency, "--offspring": offspring,
+                   "--pool-size": pool_size, "--train": train, "--validation": validation,
+                   "--iterations": iterations, "--expansions": expansions, "--size": size,
+                   "--seed": seed, "--max-calls": max_calls, "--max-tokens": max_tokens,
+                   "--max-evals": max_evals, "--rounds": rounds}, max_cost, target)
     if resume is not None and out is not None:
         _fail("give --out or --resume, not both")
     if scheduler is not None:

@@ -38,7 +38,7 @@ def repair(inst, sol, removed, k, penalty):
 ARGS = [
     "evolve", "--problem", "cvrp", "--size", "12", "--train", "2", "--validation", "2",
     "--iterations", "60", "--rounds", "1", "--offspring", "4", "--jobs", "1",
-    "--concurrency", "1", "--eval-timeout", "20s", "--time", "10m",
+    "--concurrency", "1", "--eval-timeout", "8s", "--time", "10m",
 ]
 
 

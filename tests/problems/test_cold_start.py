@@ -61,7 +61,7 @@ def cold_compile(tmp_path_factory):
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert list(cache.rglob("*.nbc")), "the child did not use the empty cache folder"
-    return out
+    return {**out, "cache": cache}
 
 
 @pytest.mark.slow
@@ -106,3 +106,40 @@ def test_private_local_search_kernels_have_no_python_wrapper():
     assert with_wrapper == []
     # the public kernels stay callable from Python
     assert not kernels["local_search"].targetoptions.get("no_cpython_wrapper")
+
+
+#: With the engine cached and the operators not, :func:`compile_in_parallel` compiles the
+#: pools in a forked child; this process then runs the same search and prints what it compiled
+#: after the child was done.
+PARALLEL_PREFIX = """
+from ahd.problems.engine.first_run import compile_in_parallel
+from ahd.problems.engine.lns import as_operators
+
+forked = compile_in_parallel("cvrp", {
+    "destroy": as_operators(["random_removal"], "destroy", "cvrp"),
+    "repair": as_operators(["greedy_repair"], "repair", "cvrp")})
+compiled.clear()
+"""
+PARALLEL_CHILD = CHILD.replace("result = run_lns(", PARALLEL_PREFIX + "result = run_lns(").replace(
+    '"cost": result.cost', '"cost": result.cost, "forked": forked')
+
+
+@pytest.mark.slow
+@pytest.mark.skipif((os.cpu_count() or 1) < 2 or not hasattr(os, "fork"),
+                    reason="the parallel first run needs fork and two CPUs")
+def test_a_first_run_compiles_the_operators_in_a_child_with_the_same_result(
+        cold_compile, tmp_path):
+    cache = cold_compile["cache"]
+    for f in [*cache.rglob("destroy.*"), *cache.rglob("repair.*")]:
+        f.unlink()  # operators cold again; the engine stays cached
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+    proc = subprocess.run([sys.executable, "-c", PARALLEL_CHILD], env=env, capture_output=True,
+                          text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["forked"] >= 1  # operators the child compiled
+    cached = {f.name.split("-")[0] for f in cache.rglob("*.nbi")}
+    assert {"destroy.random_removal", "repair.greedy_repair"} <= cached  # the child's work
+    # this process loaded the operators from that cache instead of compiling them
+    assert [n for m, n, _, _ in out["compiled"] if m.startswith("ahd.problems.operators.")] == []
+    assert out["cost"] == cold_compile["cost"]
