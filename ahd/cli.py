@@ -7,6 +7,8 @@ import typer
 from .commands.evolve_cli import register as register_evolve
 from .commands.report_cli import register as register_report
 from .commands.store_cli import register as register_store_commands
+from .interrupts import install as install_sigterm
+from .interrupts import interruptible
 from .plugins import commands
 
 app = typer.Typer(
@@ -20,6 +22,7 @@ app = typer.Typer(
 @app.callback()
 def _main() -> None:
     """Automatic heuristic design for routing and planning."""
+    install_sigterm()  # SIGTERM stops every command as Ctrl-C does
 
 
 def _register_all() -> None:
@@ -35,6 +38,9 @@ def _register_all() -> None:
 
 
 _register_all()
+for _info in app.registered_commands:  # plugins' commands included
+    if _info.callback is not None:
+        _info.callback = interruptible(_info.callback)
 
 if __name__ == "__main__":
     app()

@@ -16,6 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from ahd.durations import parse_duration
+from ahd.interrupts import exit_status, what
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -45,8 +46,8 @@ def plan_command(
     """
     try:
         _plan(domain, problem, heuristic, time, lazy, memory, max_expansions, tie_breaking, out)
-    except KeyboardInterrupt:
-        _fail("interrupted", 130)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through ahd.interrupts
+        _fail(f"interrupted ({what(exc)})", exit_status(exc))
 
 
 def _plan(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from ahd.durations import parse_duration
+from ahd.interrupts import exit_status, what
 
 from .problem import DEFAULT_PROBLEM, get_problem, problem_names
 
@@ -66,8 +67,8 @@ def solve(
     try:
         _solve(problem, instance, generate, time, iterations, seed, bks, out, acceptance,
                heuristic, pipeline)
-    except KeyboardInterrupt:
-        _fail("interrupted", 130)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through ahd.interrupts
+        _fail(f"interrupted ({what(exc)})", exit_status(exc))
     except RuntimeError as exc:
         _fail_on_search_failure(exc)
 
@@ -222,9 +223,9 @@ def _check_out(out: Path | None, instance: Path | None, heuristic: Path | None) 
         return
     from ahd.output_paths import OutputPathError, check_output_file
 
-    for given, what in ((instance, "instance"), (heuristic, "heuristic")):
+    for given, role in ((instance, "instance"), (heuristic, "heuristic")):
         if given is not None and out.exists() and out.resolve() == given.resolve():
-            _fail(f"--out {out}: is the {what} file; choose another path")
+            _fail(f"--out {out}: is the {role} file; choose another path")
     try:
         check_output_file(out)
     except OutputPathError as exc:

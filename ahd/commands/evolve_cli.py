@@ -205,10 +205,12 @@ def evolve(
         _echo(f"resuming {run_dir}")
     try:
         outcome = run_evolution(plan, _echo)
-    except KeyboardInterrupt:
-        _echo(f"error: interrupted (Ctrl-C); the run is saved up to its last finished round, "
-              f"continue it with: ahd evolve --resume {run_dir}")
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through ahd.interrupts
+        from ..interrupts import exit_status, what
+
+        _echo(f"error: interrupted ({what(exc)}); the run is saved up to its last finished "
+              f"round, continue it with: ahd evolve --resume {run_dir}")
+        raise typer.Exit(exit_status(exc)) from None
     except (RunError, ValueError) as exc:
         _fail(str(exc))
     from rich.console import Console

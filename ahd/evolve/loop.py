@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ahd.candidate import Candidate
+from ahd.memory import release_free_memory
 from ahd.proposers.base import Parent, ProposalRequest, Proposer
 from ahd.store import Evaluation, Store
 
@@ -146,6 +147,7 @@ class Evolution:
                 self._one_round()
                 self.spent.rounds = self.round
                 self._save()
+                release_free_memory()  # keep a long run's resident size flat (ahd/memory.py)
         finally:
             self._stager.close()
         self._inflight = None

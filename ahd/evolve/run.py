@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ahd.files import write_atomic
+from ahd.interrupts import what
 from ahd.llm import LLMBudget, LLMConfigError, Usage
 from ahd.plugins import TaskPlugin, proposers
 from ahd.proposers.llm import LLMProposer
@@ -351,11 +352,11 @@ def _run(plan: RunPlan, task: Task, pool: Any, store: Store,
             fields["exported"] = str(summary.exported)
         write_summary(plan.run_dir, fields)
         store.set_run_status("finished", reason=result.stop_reason)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through ahd.interrupts
         where = "" if evolution is None else f" in round {evolution.round}"
         if calls is not None:
             calls.flush()
-        record_stop(store, "interrupted", f"interrupted (Ctrl-C){where}")
+        record_stop(store, "interrupted", f"interrupted ({what(exc)}){where}")
         raise
     except ClusterLost as exc:
         raise _stopped(plan, store, evolution, "interrupted", str(exc), calls) from None

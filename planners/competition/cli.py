@@ -18,6 +18,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from ahd.durations import parse_duration
+from ahd.interrupts import what
 
 PLANNER_HELP = (
     "planner spec, repeatable: ahd:hff, ahd:goalcount, ahd:PATH.py (PATH may contain {domain}), "
@@ -138,8 +139,9 @@ def plan_eval_command(
         )
     except (SuiteError, PlannerSpecError, ResultsError) as exc:
         _fail(str(exc))
-    except KeyboardInterrupt:
-        typer.echo(f"interrupted; rerun the same command to resume ({folder})", err=True)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through ahd.interrupts
+        typer.echo(f"interrupted ({what(exc)}); rerun the same command to resume ({folder})",
+                   err=True)
         raise typer.Exit(1) from None
     except ClusterLost as exc:
         _fail(f"{_one_line(exc)}; rerun the same command to resume ({folder})", code=1)

@@ -70,7 +70,7 @@ def _source_size(func) -> int:
         return 0
 
 
-def compile_in_parallel(problem: str, pools: dict[str, list]) -> int:
+def compile_in_parallel(problem: str, pools: dict[str, list]) -> int | None:
     """Compile ``pools`` (role -> :class:`~.lns.Operator` records) in a forked child while
     this process compiles the search loop on a tiny instance of ``problem`` (every instance
     record has the same numba types, so the loop is then compiled for any size).
@@ -78,11 +78,12 @@ def compile_in_parallel(problem: str, pools: dict[str, list]) -> int:
     The two share the operators from both ends of one list: the child takes them from the
     front from the start, this process from the back once the loop is compiled, so neither
     waits long for the other whatever the operators cost. Returns how many operators the child
-    compiled (0 when no child ran, or it failed). Call it before the first search of a
-    process, while no other thread compiles (a fork copies only the calling thread).
+    compiled (0 when it failed, or this process took them all), or ``None`` when no child ran.
+    Call it before the first search of a process, while no other thread compiles (a fork
+    copies only the calling thread).
     """
     if not worth_forking():
-        return 0
+        return None
     import multiprocessing
 
     from .lns import compile_pool, run_lns

@@ -289,21 +289,26 @@ def test_a_full_disk_stops_the_run_and_resume_loses_nothing(runs, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_ctrl_c_marks_the_run_interrupted_and_it_resumes(runs, tmp_path):
+@pytest.mark.parametrize(("sig", "status", "says"), [
+    (signal.SIGINT, 130, "Ctrl-C"),
+    (signal.SIGTERM, 143, "SIGTERM"),  # kill, a batch system's time limit, docker stop
+], ids=["ctrl_c", "sigterm"])
+def test_a_signal_marks_the_run_interrupted_and_it_resumes(runs, tmp_path, sig, status, says):
     run_dir = _copy(runs / "base", tmp_path / "run")
     evolve = subprocess.Popen([*AHD, "evolve", "--resume", str(run_dir), "--rounds", "2"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 300
     while _run_row(run_dir)[0] != "running" and time.monotonic() < deadline:
         time.sleep(0.2)
-    evolve.send_signal(signal.SIGINT)
+    evolve.send_signal(sig)
     output, _ = evolve.communicate(timeout=300)
     proc = subprocess.CompletedProcess(evolve.args, evolve.returncode, output, "")
-    assert evolve.returncode == 130, output
-    _one_error(proc, "interrupted (Ctrl-C)", f"ahd evolve --resume {run_dir}")
-    status, reason = _run_row(run_dir)
-    assert status == "interrupted" and reason.startswith("interrupted (Ctrl-C)")
-    _resume_and_compare(run_dir, runs / "reference")
+    assert evolve.returncode == status, output
+    _one_error(proc, f"interrupted ({says})", f"ahd evolve --resume {run_dir}")
+    run_status, reason = _run_row(run_dir)
+    assert run_status == "interrupted" and reason.startswith(f"interrupted ({says})")
+    if sig == signal.SIGINT:  # the resume after either is the same code path
+        _resume_and_compare(run_dir, runs / "reference")
 
 
 def test_resume_is_refused_in_one_line_without_a_store(tmp_path):

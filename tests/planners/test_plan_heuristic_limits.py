@@ -69,7 +69,7 @@ def test_ctrl_c_stops_the_command_at_once(gripper):
         ["plan", "d.pddl", "p.pddl", "--heuristic", "h.py", "--time", "60"], gripper)
     assert stop.run.returncode == 130, stop.run
     assert stop.after_signal < 1.5, stop
-    assert stop.run.stderr_lines == ["error: interrupted"], stop.run
+    assert stop.run.stderr_lines == ["error: interrupted (Ctrl-C)"], stop.run
     assert not any(alive(pid) for pid in stop.sandbox_pids), stop
 
 

@@ -64,7 +64,7 @@ def test_ctrl_c_stops_the_command_at_once(tmp_path):
         ["solve", "--generate", "20", "--heuristic", "h.py", "--time", "60"], tmp_path)
     assert stop.run.returncode == 130, stop.run
     assert stop.after_signal < 1.5, stop
-    assert stop.run.stderr_lines[-1] == "error: interrupted", stop.run
+    assert stop.run.stderr_lines[-1] == "error: interrupted (Ctrl-C)", stop.run
     assert "Traceback" not in stop.run.stderr, stop.run
     assert not any(alive(pid) for pid in stop.sandbox_pids), stop
 
