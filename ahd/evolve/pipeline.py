@@ -15,6 +15,7 @@ cluster. Only the main thread writes the store; the threads here run the propose
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
@@ -44,11 +45,19 @@ class Staged:
 
 
 class Stager:
-    """Runs proposer calls, static checks and smoke runs on ``threads`` threads."""
+    """Runs proposer calls, static checks and smoke runs on ``threads`` threads.
+
+    The threads live as long as the stager (started on first use, ended by :meth:`close`):
+    a thread per proposal would start thousands in a long run, and each dead one leaves its
+    stack in glibc's cache and its allocations in an arena of its own, which a soak saw as
+    resident memory creeping up.
+    """
 
     def __init__(self, task: Task, proposer: Proposer, threads: int):
         self.task, self.proposer = task, proposer
-        self._slots = threading.Semaphore(max(1, threads))
+        self._n_threads = max(1, threads)
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
         self._closed = False
 
     def propose(self, requests: list[ProposalRequest], seeds: Iterable[int],
@@ -74,28 +83,42 @@ class Stager:
         """Drop what has not started; what runs finishes unobserved (its results are unused).
 
         The threads are daemons: a model call in flight never keeps the process from exiting
-        on Ctrl-C (a thread pool's threads would be joined at exit).
+        on Ctrl-C (a thread pool's threads would be joined at exit). Each ends after the job
+        it is running.
         """
         self._closed = True
+        for _ in self._threads:
+            self._jobs.put(None)
 
     def _submit(self, make: Callable[[], Proposal | None],
                 known: frozenset[tuple[tuple[str, ...], str]]) -> Future[Staged | None]:
         future: Future[Staged | None] = Future()
 
         def work() -> None:
-            with self._slots:
-                if self._closed:
-                    future.cancel()  # a waiter, if any, wakes with CancelledError
-                    return
-                if not future.set_running_or_notify_cancel():
-                    return
-                try:
-                    future.set_result(self._stage(make, known))
-                except BaseException as exc:  # noqa: BLE001 - the loop re-raises it
-                    future.set_exception(exc)
+            if self._closed:
+                future.cancel()  # a waiter, if any, wakes with CancelledError
+                return
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(self._stage(make, known))
+            except BaseException as exc:  # noqa: BLE001 - the loop re-raises it
+                future.set_exception(exc)
 
-        threading.Thread(target=work, name="ahd-propose", daemon=True).start()
+        if self._closed:  # no thread serves a closed stager
+            future.cancel()
+            return future
+        if not self._threads:
+            self._threads = [threading.Thread(target=self._serve, name="ahd-propose",
+                                              daemon=True) for _ in range(self._n_threads)]
+            for thread in self._threads:
+                thread.start()
+        self._jobs.put(work)
         return future
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            job()
 
     def _ask(self, request: ProposalRequest, seed: int) -> Callable[[], Proposal | None]:
         def ask() -> Proposal | None:
