@@ -79,6 +79,11 @@ def evolve(
         str | None, typer.Option(help="name of the environment variable holding the API key "
                                  "(the key itself never goes on the command line)")
     ] = None,
+    price: Annotated[
+        str | None, typer.Option(help="PROMPT,COMPLETION: the model's USD per million tokens, "
+                                 "for --max-cost on a model litellm has no price for (a local "
+                                 "server) [default: litellm's price map]")
+    ] = None,
     proposer: Annotated[
         str | None, typer.Option(help="registered proposer [default: llm with --model, else "
                                  "offline]")
@@ -172,6 +177,7 @@ def evolve(
         quiet_dask_logs()
     if replay and model is None and resume is None:
         _fail("--replay needs --model (the cache is keyed by the model)")
+    prices = None if price is None else _price(price)
     try:
         budget = Budget(max_calls, max_tokens, max_cost, max_evals, parse_duration(time),
                         target, rounds)
@@ -180,6 +186,7 @@ def evolve(
             model = model or stored.get("model")
             api_base = api_base or stored.get("api_base")
             api_key_env = api_key_env or stored.get("api_key_env")
+            prices = prices or (tuple(stored["price"]) if stored.get("price") else None)
             proposer = proposer or stored.get("proposer")
             run_dir = resume
         else:
@@ -195,7 +202,8 @@ def evolve(
                       f"{run_dir} (or choose another --out)")
     except (ValueError, UnknownTask) as exc:
         _fail(str(exc))
-    llm = {"model": model, "api_base": api_base, "api_key_env": api_key_env, "replay": replay,
+    llm = {"model": model, "api_base": api_base, "api_key_env": api_key_env, "price": prices,
+           "replay": replay,
            "concurrency": concurrency,
            "cache_dir": llm_cache or run_dir / "llm_cache"}
     plan = RunPlan(plugin, task_config, config, budget, run_dir, jobs,
@@ -221,6 +229,19 @@ def evolve(
         typer.echo(line)
     if outcome.summary.exported is not None:
         typer.echo(f"exported winner: {outcome.summary.exported}")
+
+
+def _price(text: str) -> tuple[float, float]:
+    """``--price PROMPT,COMPLETION`` as two finite USD amounts per million tokens."""
+    parts = text.split(",")
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 2 or not all(math.isfinite(v) and v >= 0 for v in values):
+        _fail(f"--price must be PROMPT,COMPLETION in USD per million tokens (two amounts "
+              f">= 0, e.g. 0.15,0.60), got {text!r}")
+    return values[0], values[1]
 
 
 def _holds_run(run_dir: Path) -> bool:

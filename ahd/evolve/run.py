@@ -31,6 +31,7 @@ from typing import Any
 from ahd.files import write_atomic
 from ahd.interrupts import what
 from ahd.llm import LLMBudget, LLMConfigError, Usage
+from ahd.llm.errors import unpriced_cap
 from ahd.plugins import TaskPlugin, proposers
 from ahd.proposers.llm import LLMProposer
 from ahd.sandbox import ClusterError, ClusterLost, SandboxPool, SandboxUnavailable
@@ -98,8 +99,8 @@ class RunPlan:
     run_dir: Path
     jobs: int = 2
     proposer: str = "offline"
-    #: Proposer options: ``model``, ``api_base``, ``api_key_env``, ``replay``, ``concurrency``,
-    #: ``cache_dir``.
+    #: Proposer options: ``model``, ``api_base``, ``api_key_env``, ``price``, ``replay``,
+    #: ``concurrency``, ``cache_dir``.
     llm: dict[str, Any] = field(default_factory=dict)
     resuming: bool = False
     #: A dask scheduler address or ``local:N``: every sandboxed evaluation runs on that
@@ -115,7 +116,7 @@ class RunPlan:
             "task": to_settings(self.task_config), "evolve": to_settings(self.config),
             "budget": to_settings(self.budget), "model": self.llm.get("model"),
             "api_base": self.llm.get("api_base"), "api_key_env": self.llm.get("api_key_env"),
-            "proposer": self.proposer,
+            "price": self.llm.get("price"), "proposer": self.proposer,
         }
 
 
@@ -238,6 +239,11 @@ def run_evolution(plan: RunPlan, echo: Callable[[str], None]) -> RunOutcome:
             check_resume(plan.run_dir)
         except ResumeError as exc:
             raise RunError(str(exc)) from None
+    model = plan.llm.get("model")
+    if model is not None and not plan.llm.get("replay"):  # a cap that cannot bind: say so now
+        unpriced = unpriced_cap(model, plan.llm.get("price"), plan.budget.max_cost)
+        if unpriced is not None:
+            raise RunError(str(unpriced))
     resume = f"ahd evolve --resume {plan.run_dir}"
     reserve = plan.run_dir / STOP_RESERVE
     try:

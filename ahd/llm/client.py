@@ -43,13 +43,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import replace
 from typing import Any
 
 from ahd.llm.budget import LLMBudget, Reservation, prompt_token_bound
 from ahd.llm.cache import ResponseCache, canonical_request, request_hash, request_key
 from ahd.llm.config import LLMConfig
 from ahd.llm.credentials import Credentials, resolve_credentials
-from ahd.llm.errors import config_error, refusal, request_error
+from ahd.llm.errors import config_error, refusal, request_error, unpriced_cap
 from ahd.llm.messages import Messages, check_messages
 from ahd.llm.provider import (
     Failure,
@@ -143,10 +144,10 @@ class LLMClient:
             self._credentials = resolve_credentials(config)
         key = self._credentials.api_key
         self._secrets = known_secrets(None if self._credentials.placeholder else key)
-        if budget is not None and budget.max_cost is not None and not config.replay and (
-                estimate_cost(config.model, 1000, 1000) == 0.0):
-            log.warning("LLM %s has no price in litellm's map: max_cost cannot limit it",
-                        config.model)
+        unpriced = None if budget is None or config.replay else unpriced_cap(
+            config.model, config.price, budget.max_cost)
+        if unpriced is not None:
+            raise unpriced
 
     def __repr__(self) -> str:
         return f"LLMClient({self.config!r})"
@@ -293,6 +294,9 @@ class LLMClient:
                         self._answered = True
                     reply = reply_from(response, cfg.model, key, time.monotonic() - start,
                                        attempts)
+                    if cfg.price is not None and isinstance(reply, LLMReply):
+                        reply = replace(reply, cost_usd=self._cost(reply.tokens_in,
+                                                                   reply.tokens_out))
                     self._settle(held, self._used(reply, estimate))
                     return reply, attempts
             if self._is_config(failure):
@@ -314,7 +318,14 @@ class LLMClient:
             return 0, 0.0
         prompt = prompt_token_bound(request["messages"])
         tokens = prompt + self.config.max_tokens
-        return tokens, estimate_cost(self.config.model, prompt, self.config.max_tokens)
+        return tokens, self._cost(prompt, self.config.max_tokens)
+
+    def _cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        """USD for that many tokens: the configured price, else litellm's price map."""
+        if self.config.price is not None:
+            per_prompt, per_completion = self.config.price
+            return (prompt_tokens * per_prompt + completion_tokens * per_completion) / 1e6
+        return estimate_cost(self.config.model, prompt_tokens, completion_tokens)
 
     @staticmethod
     def _used(reply: LLMReply | LLMError, estimate: tuple[int, float]) -> tuple[int, float]:

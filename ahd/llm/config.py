@@ -70,6 +70,11 @@ class LLMConfig:
     replay
         Answer only from ``cache_dir``; a request not in the cache raises :class:`ReplayMiss`.
         Nothing touches the network (litellm is not imported).
+    price
+        ``(prompt, completion)`` USD per million tokens. Replaces litellm's price map for cost
+        accounting; needed for a cost cap on a model the map has no price for (a local or
+        self-hosted server, a new model), whose calls would otherwise cost nothing and never
+        reach the cap.
     """
 
     model: str
@@ -85,6 +90,7 @@ class LLMConfig:
     concurrency: int = 4
     cache_dir: Path | None = None
     replay: bool = False
+    price: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -118,6 +124,13 @@ class LLMConfig:
             if not isinstance(self.cache_dir, (str, os.PathLike)):
                 raise ValueError(f"LLMConfig.cache_dir must be a path, got {self.cache_dir!r}")
             object.__setattr__(self, "cache_dir", Path(self.cache_dir))
+        if self.price is not None:
+            if not (isinstance(self.price, (tuple, list)) and len(self.price) == 2):
+                raise ValueError("LLMConfig.price must be (prompt, completion) USD per million "
+                                 f"tokens, got {self.price!r}")
+            for name, value in zip(("prompt", "completion"), self.price, strict=True):
+                _check_number(f"price ({name})", value, 0.0)
+            object.__setattr__(self, "price", (float(self.price[0]), float(self.price[1])))
         if not isinstance(self.replay, bool):
             raise ValueError(f"LLMConfig.replay must be a bool, got {self.replay!r}")
         if self.replay and self.cache_dir is None:

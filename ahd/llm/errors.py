@@ -12,11 +12,11 @@ from collections.abc import Sequence
 
 from ahd.llm.config import LLMConfig
 from ahd.llm.credentials import Credentials
-from ahd.llm.provider import HINTS, Failure
+from ahd.llm.provider import HINTS, Failure, estimate_cost
 from ahd.llm.redaction import redact
 from ahd.llm.results import BudgetExceeded, LLMConfigError, LLMError
 
-__all__ = ["config_error", "refusal", "request_error"]
+__all__ = ["config_error", "refusal", "request_error", "unpriced_cap"]
 
 #: Longest provider error text kept in a message; provider errors can embed whole request bodies.
 _MAX_DETAIL = 600
@@ -100,3 +100,16 @@ def refusal(
         message += f" again (after {attempts} failed attempt{'s' if attempts != 1 else ''}: "
         message += f"{failure.kind})"
     return BudgetExceeded(redact(message, secrets), attempts=attempts)
+
+
+def unpriced_cap(model: str, price: tuple[float, float] | None,
+                 max_cost: float | None) -> LLMConfigError | None:
+    """The error for a cost cap that cannot bind: ``max_cost`` on a model with neither a
+    given ``price`` nor one in litellm's map (a local server's model costs 0 a call, so the
+    cap would never be reached); ``None`` when the cap can bind or there is none."""
+    if max_cost is None or price is not None or estimate_cost(model, 1000, 1000) > 0.0:
+        return None
+    return LLMConfigError(
+        f"{model}: litellm has no price for this model, so a cost cap (max_cost "
+        f"{max_cost:g} USD) cannot limit it; give its price (--price PROMPT,COMPLETION in USD "
+        "per million tokens), or cap it with --max-tokens or --max-calls", kind="unpriced")

@@ -91,7 +91,8 @@ class LLMConfigError(ValueError):
     ----------
     kind
         ``"auth"``, ``"permission"``, ``"missing_key"``, ``"not_found"``, ``"unknown_model"``,
-        ``"unreachable"`` or ``"key_env"`` (``api_key_env`` names an unset variable).
+        ``"unreachable"``, ``"key_env"`` (``api_key_env`` names an unset variable) or
+        ``"unpriced"`` (a cost cap on a model with no known price).
     status_code
         The HTTP status that showed it, when there was one.
     """

@@ -39,7 +39,8 @@ def llm(task: Task, options: Mapping[str, Any]) -> Proposer:
         LLMConfig(model=options["model"], api_base=options.get("api_base"),
                   api_key_env=options.get("api_key_env"),
                   cache_dir=options.get("cache_dir"), replay=bool(options.get("replay")),
-                  concurrency=int(options.get("concurrency", 4))),
+                  concurrency=int(options.get("concurrency", 4)),
+                  price=options.get("price")),
         on_call=options.get("on_call"),
         budget=options.get("budget"),
     )

@@ -110,7 +110,11 @@ class Membership:
 
 @dataclass(frozen=True)
 class LLMCallPoint:
-    """One recorded LLM request, timed in seconds since the run was created."""
+    """One recorded LLM request, timed in seconds since the run was created.
+
+    Tokens and cost are what this request spent: zero for an answer from the cache, whose
+    cost was spent when it was first made (as :meth:`ahd.store.Store.llm_totals` counts).
+    """
 
     seconds: float
     model: str

@@ -50,7 +50,8 @@ def llm_calls(reader: Reader, created: str) -> tuple[list[LLMCallPoint], list[st
         " FROM llm_calls WHERE run_id = ? ORDER BY created, id"
     )
     points = [
-        LLMCallPoint(_seconds(c, start), m, p, t, cost, lat, bool(cached), status)
+        LLMCallPoint(_seconds(c, start), m, 0, 0, 0.0, lat, True, status) if cached else
+        LLMCallPoint(_seconds(c, start), m, p, t, cost, lat, False, status)
         for c, m, p, t, cost, lat, cached, status in rows
     ]
     return points, [row[0] for row in rows]

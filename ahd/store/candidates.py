@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from ..candidate import Candidate, Origin
+from .connection import reads
 from .encoding import dumps, now, roles_text
 from .records import NotFoundError, Run, StoreError
 from .runs import RunsMixin
@@ -56,6 +57,7 @@ class CandidatesMixin(RunsMixin):
             ).fetchone()
             return int(row[0]), False
 
+    @reads
     def find_candidate(self, candidate: Candidate, run_id: int | None = None) -> int | None:
         """Id of the stored candidate identical to ``candidate`` in the run, or ``None``."""
         row = self.conn.execute(
@@ -64,6 +66,7 @@ class CandidatesMixin(RunsMixin):
         ).fetchone()
         return None if row is None else int(row[0])
 
+    @reads
     def get_candidate(self, candidate_id: int) -> Candidate:
         """The stored candidate ``candidate_id`` (with its id set)."""
         row = self.conn.execute(
@@ -85,6 +88,7 @@ class CandidatesMixin(RunsMixin):
             id=candidate_id,
         )
 
+    @reads
     def candidate_run(self, candidate_id: int) -> Run:
         """The run a candidate belongs to (the current run is left as it was)."""
         row = self.conn.execute(
@@ -97,6 +101,7 @@ class CandidatesMixin(RunsMixin):
         self.run = current
         return run
 
+    @reads
     def candidate_ids(self, run_id: int | None = None) -> list[int]:
         """Ids of the run's candidates (every run's when no run is current), oldest first."""
         if run_id is None and self.run is None:

@@ -39,11 +39,13 @@ itself is not harmed).
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .records import ReadOnlyStoreError, Run, SchemaVersionError, StoreError
 from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, statements
@@ -53,6 +55,40 @@ STORE_FILENAME = "ahd.sqlite"
 
 #: Files SQLite keeps beside a database while it is open or after a crash.
 SIDE_FILE_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+#: What reading a damaged file raises besides sqlite's own errors: a cut or NULL JSON column
+#: (``ValueError``, ``TypeError``), a column of the wrong type (``AttributeError``), a row that
+#: no longer passes the record checks (``ValueError``).
+DAMAGE = (sqlite3.DatabaseError, ValueError, TypeError, AttributeError)
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def reads(method: Method) -> Method:
+    """Turn what a damaged store file raises while ``method`` reads it into :class:`StoreError`.
+
+    A file cut short (a full disk, an interrupted copy) opens cleanly when the cut is in its
+    last pages; sqlite notices only when a query reaches them, and a row cut mid-column
+    decodes to garbage. Callers of the store handle :class:`StoreError` (one line for the
+    user); without this they would see sqlite's or json's exceptions instead. Only reading
+    methods carry it: a failed write keeps its ``sqlite3.OperationalError`` so that the run
+    can tell a full disk from a damaged file.
+    """
+
+    @functools.wraps(method)
+    def checked(self: StoreConnection, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except StoreError:
+            raise
+        except DAMAGE as exc:
+            raise StoreError(
+                f"{self.path}: the store is damaged and cannot be read "
+                f"({type(exc).__name__}: {exc}); restore it from a copy"
+            ) from exc
+
+    return checked  # type: ignore[return-value]
 
 
 def store_path(run_dir: str | Path) -> Path:

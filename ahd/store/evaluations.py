@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from .connection import StoreConnection
+from .connection import StoreConnection, reads
 from .encoding import chunks, dumps, now
 from .records import SPLITS, Evaluation, StoreError
 
@@ -57,6 +57,7 @@ class EvaluationsMixin(StoreConnection):
         """Store one evaluation; ``False`` when its key was already stored."""
         return self.add_evaluations([evaluation]) == 1
 
+    @reads
     def has_evaluation(
         self, candidate_id: int, instance: str, split: str = "train", context: str = ""
     ) -> bool:
@@ -68,6 +69,7 @@ class EvaluationsMixin(StoreConnection):
         ).fetchone()
         return row is not None
 
+    @reads
     def evaluations_for(self, candidate_id: int, split: str | None = None) -> list[Evaluation]:
         """A candidate's evaluations, by split (train, validation, test), instance, context."""
         query = (
@@ -88,6 +90,7 @@ class EvaluationsMixin(StoreConnection):
         out.sort(key=lambda e: (SPLITS.index(e.split), e.instance, e.context))
         return out
 
+    @reads
     def evaluated_pairs(
         self, candidate_ids: Iterable[int], split: str = "train", context: str = ""
     ) -> set[tuple[int, str]]:

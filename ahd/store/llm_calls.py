@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .connection import StoreConnection
+from .connection import StoreConnection, reads
 from .encoding import now
 from .records import LLMCall
 
@@ -53,11 +53,21 @@ class LLMCallsMixin(StoreConnection):
             )
             return int(cur.lastrowid)
 
+    @reads
     def llm_totals(self, run_id: int | None = None) -> dict[str, float]:
-        """Calls, tokens and cost spent so far (in a run, or in the whole store)."""
+        """Calls, and the tokens and cost spent on them (in a run, or in the whole store).
+
+        ``calls`` counts every recorded request, ``cached`` those answered from the cache.
+        Tokens and cost are summed over the requests sent to the provider only: a cached row
+        carries what its answer cost when it was first made, which was spent (and counted)
+        then, not now, so a resumed run's budget and the report do not count it twice.
+        """
         query = (
-            "SELECT count(*), coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0),"
-            " coalesce(sum(cost), 0.0), coalesce(sum(cached), 0) FROM llm_calls"
+            "SELECT count(*),"
+            " coalesce(sum(CASE WHEN cached THEN 0 ELSE prompt_tokens END), 0),"
+            " coalesce(sum(CASE WHEN cached THEN 0 ELSE completion_tokens END), 0),"
+            " coalesce(sum(CASE WHEN cached THEN 0.0 ELSE cost END), 0.0),"
+            " coalesce(sum(cached), 0) FROM llm_calls"
         )
         params: tuple[Any, ...] = ()
         if run_id is not None:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from .connection import StoreConnection
+from .connection import StoreConnection, reads
 from .encoding import chunks
 from .records import SPLITS, LeaderboardRow, LineageNode, NotFoundError, SplitScore
 
@@ -19,6 +19,7 @@ from .records import SPLITS, LeaderboardRow, LineageNode, NotFoundError, SplitSc
 class QueriesMixin(StoreConnection):
     """Scores, leaderboard and lineage; part of :class:`~ahd.store.Store`."""
 
+    @reads
     def _status_counts(self, candidate_ids: Sequence[int], split: str) -> dict[int, dict]:
         counts: dict[int, dict[str, int]] = {cid: {} for cid in candidate_ids}
         for chunk in chunks(list(candidate_ids)):
@@ -31,6 +32,7 @@ class QueriesMixin(StoreConnection):
                 counts[cid][status] = n
         return counts
 
+    @reads
     def scores(self, candidate_id: int) -> dict[str, SplitScore]:
         """Per split with any evaluation: mean objective of the ``ok`` ones and status counts."""
         out = {}
@@ -73,6 +75,11 @@ class QueriesMixin(StoreConnection):
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         if top < 1:
             raise ValueError(f"top must be >= 1, got {top}")
+        return self._ranked(role, split, top, run_id)
+
+    @reads
+    def _ranked(self, role: str | None, split: str, top: int,
+                run_id: int | None) -> list[LeaderboardRow]:
         where = ["e.split = ?"]
         params: list[Any] = [split]
         if role is not None:
@@ -110,6 +117,7 @@ class QueriesMixin(StoreConnection):
             for i, (cid, roles, generation, origin, mean, n_inst, n_eval, _) in enumerate(rows)
         ]
 
+    @reads
     def lineage(self, candidate_id: int) -> list[LineageNode]:
         """The candidate and all its ancestors, nearest first (``depth`` 0 is the candidate).
 

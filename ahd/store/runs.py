@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .connection import StoreConnection
+from .connection import StoreConnection, reads
 from .encoding import dumps, now
 from .records import RUN_STATUSES, NotFoundError, Run, StoreError
 
@@ -65,6 +65,7 @@ class RunsMixin(StoreConnection):
             run_id = cur.lastrowid
         return self.open_run(run_id)
 
+    @reads
     def open_run(self, run_id: int | None = None) -> Run:
         """Make run ``run_id`` (the latest when ``None``) the current one and return it."""
         if run_id is None:
@@ -84,6 +85,7 @@ class RunsMixin(StoreConnection):
         )
         return self.run
 
+    @reads
     def runs(self) -> list[Run]:
         """All runs in the store, oldest first (the current run is left as it was)."""
         current = self.run
@@ -139,6 +141,7 @@ class RunsMixin(StoreConnection):
                          (run_id, generation))
         return len(ids), n_evals
 
+    @reads
     def stop_reason(self, run_id: int | None = None) -> str | None:
         """Why the run (the current one by default) stopped; ``None`` while it runs, or when
         it stopped without saying (killed, or a store from before stop reasons)."""

@@ -17,6 +17,7 @@ from ahd.llm import (
     LLMBudget,
     LLMClient,
     LLMConfig,
+    LLMConfigError,
     LLMError,
     LLMReply,
     Usage,
@@ -209,6 +210,38 @@ def test_max_cost_refuses_before_sending():
             client.complete(HELLO)
     assert server.requests == []
     assert client.stats().refused == 1 and client.stats().http_attempts == 0
+
+
+def test_a_cost_cap_on_an_unpriced_model_is_refused_before_any_request():
+    # a local server's model: litellm has no price, so every call would cost 0 and no cap bind
+    with ScriptedLLMServer([Reply("never")]) as server:
+        with pytest.raises(LLMConfigError, match="no price for this model.*--price") as info:
+            LLMClient(make_config(server), budget=LLMBudget(max_cost=1.0))
+    assert info.value.kind == "unpriced" and server.requests == []
+
+
+def test_a_given_price_costs_the_reported_usage_and_caps_it():
+    # 1 USD per million prompt and 2 per million completion tokens: 1,000 + 2x500 -> 0.002 USD
+    script = [Reply("a", prompt_tokens=1000, completion_tokens=500)] * 3
+    budget = LLMBudget(max_cost=0.005)
+    with ScriptedLLMServer(script) as server:
+        client = LLMClient(make_config(server, price=(1.0, 2.0)), budget=budget)
+        first = client.complete(HELLO)
+        assert first.cost_usd == pytest.approx(0.002)
+        client.complete(HELLO)
+        # 0.004 spent; the next reservation (prompt bound + 50 completion tokens) still fits,
+        # and its reported usage brings the total to 0.006 > 0.005: nothing more is sent
+        client.complete(HELLO)
+        with pytest.raises(BudgetExceeded, match="max_cost"):
+            client.complete(HELLO)
+    assert len(server.requests) == 3
+    assert budget.spent.cost == pytest.approx(0.006)
+
+
+@pytest.mark.parametrize("price", [(1.0,), (-1.0, 2.0), (float("nan"), 1.0), "1,2"])
+def test_bad_prices_are_rejected(price):
+    with pytest.raises(ValueError, match="price"):
+        LLMConfig(model=MODEL, price=price)
 
 
 def test_missing_usage_is_charged_at_the_estimate():

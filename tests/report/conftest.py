@@ -139,7 +139,7 @@ def build_synthetic_run(run_dir: Path, *, llm: bool = True, finished: bool = Tru
     time.sleep(0.005)
     call(0.03)
     assert add("repair", 8, llm_origin, (3,), 2) == 8
-    call(0.0, cached=True)
+    call(0.03, cached=True)  # the cost it had when first made: not spent again
     assert add("destroy", 9, Origin("llm", "joint"), (5, 8), 2, ("destroy", "repair")) == 9
     team2 = {"destroy": [1, 5, 9], "repair": [3, 8, 9]}
     _team(store, team2, dict(zip(train, (9.5, 11.5), strict=True)), "train", "team:2", 2)

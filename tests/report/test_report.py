@@ -106,6 +106,8 @@ def test_finished_run_with_llm_calls(synthetic_run, page_text, tmp_path):
     assert [p.calls for p in report.rounds] == [0, 3, 5]
     assert [round(p.cost, 6) for p in report.rounds] == [0.0, 0.03, 0.06]
     assert report.llm_totals["calls"] == 5 and report.llm_totals["cached"] == 1
+    assert report.llm_totals["prompt_tokens"] == 400  # the cached answer's 100 not again
+    assert [p.tokens for p in report.rounds] == [0, 450, 600]
     assert report.team.label == "winner" and report.team.round == 1
     assert {n.id for n in report.lineage} == {1, 2, 5}
     assert report.failures.kinds == {"static": 1, "smoke": 1, "proposer": 1}

@@ -78,6 +78,11 @@ EVOLVE = {
     "max_cost_negative": (["--max-cost", "-1"], "--max-cost must be a finite amount of USD >= 0"),
     "max_cost_nan": (["--max-cost", "nan"], "--max-cost must be a finite amount of USD >= 0, "
                      "got nan"),
+    "price_one_amount": (["--price", "1"], "--price must be PROMPT,COMPLETION in USD per "
+                         "million tokens"),
+    "price_negative": (["--price", "1,-2"], "--price must be PROMPT,COMPLETION"),
+    "cost_cap_unpriced": (["--model", "openai/local-model", "--api-base", "http://127.0.0.1:9/v1",
+                           "--max-cost", "1"], "litellm has no price for this model"),
     "max_evals_negative": (["--max-evals", "-1"], "--max-evals must be at least 0, got -1"),
     "rounds_negative": (["--rounds", "-1"], "--rounds must be at least 0, got -1"),
     "seed_negative": (["--seed", "-1"], "--seed must be at least 0, got -1"),

@@ -281,10 +281,11 @@ def test_lineage_is_the_ancestor_graph(store):
 
 def test_llm_calls_are_recorded_and_totalled(store):
     store.record_llm_call("model-a", 100, 50, 0.01, latency=1.5, request_hash="h1")
-    store.record_llm_call("model-a", 100, 50, 0.0, cached=True, request_hash="h1")
+    # a cached answer carries what it cost when first made: spent then, not now
+    store.record_llm_call("model-a", 100, 50, 0.01, cached=True, request_hash="h1")
     store.record_llm_call("model-b", 10, 0, 0.0, status="error", error="rate limited")
     totals = store.llm_totals(store.run.id)
-    assert totals == {"calls": 3, "prompt_tokens": 210, "completion_tokens": 100,
+    assert totals == {"calls": 3, "prompt_tokens": 110, "completion_tokens": 50,
                       "cost": 0.01, "cached": 1}
     with pytest.raises(ValueError):
         store.record_llm_call("model-a", -1)
