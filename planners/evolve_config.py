@@ -105,6 +105,22 @@ def split_tasks(files: list[Path], n_train: int, n_validation: int) -> dict[str,
                                                                         n_validation)}
 
 
+def check_tasks(config: PlanningTaskConfig) -> None:
+    """Parse the domain and every task a run with ``config`` uses, training and validation.
+
+    Called when a run is configured (and again on ``--resume``), before any worker starts, so
+    that a broken or unreadable file is reported in one line naming it then, not after the
+    evolution, when the validation tasks are first read. Raises
+    :class:`~ahd.planners.errors.PlanningInputError` (a ``ValueError``).
+    """
+    from .pddl_io import read_task
+
+    domain, files = find_tasks(config.domain_dir)
+    for split in split_tasks(files, config.n_train, config.n_validation).values():
+        for path in split:
+            read_task(domain, path)
+
+
 def fitness(expansions_of_solved: list[int], n_tasks: int, max_expansions: int) -> float:
     """The fitness of the module docstring (lower is better)."""
     unsolved = n_tasks - len(expansions_of_solved)

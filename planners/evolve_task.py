@@ -73,6 +73,7 @@ from .evolve_child import (
 from .evolve_config import PlanningTaskConfig, find_tasks, fitness, split_tasks, spread
 from .evolve_export import export_heuristic
 from .features import GOALCOUNT_SOURCE, DomainProfile, analyse
+from .pddl_io import read_pddl_text
 
 ROLE = "heuristic"
 ROLES = (ROLE,)
@@ -173,12 +174,13 @@ class PlanningTask:
             "= unsolved tasks + mean(log1p(expansions of solved tasks)) / 100, lower is "
             "better, so solving one more task always beats saving expansions. Every plan is "
             "checked by a validator. The best heuristics are then compared on held-out tasks.",
-            "Domain PDDL:\n```pddl\n" + self.domain_file.read_text().strip() + "\n```",
+            "Domain PDDL:\n```pddl\n" + read_pddl_text(self.domain_file, "domain").strip()
+            + "\n```",
         ]
         examples = [("smallest", train[0]), ("largest", train[-1])] if len(train) > 1 else [
             ("example", train[0])]
         for label, path in examples:
-            text = path.read_text().strip()
+            text = read_pddl_text(path, "problem").strip()
             if len(text) > 6000:
                 text = text[:6000] + "\n... (truncated)"
             parts.append(f"The {label} training task ({self._name(path)}):\n```pddl\n{text}\n```")

@@ -29,13 +29,13 @@ class PlanningPlugin:
     loop_defaults = {"weights": STRATEGIES}
 
     def configure(self, values: Mapping[str, Any]) -> Any:
-        from .evolve_config import PlanningTaskConfig, find_tasks
+        from .evolve_config import PlanningTaskConfig, check_tasks
 
         if not values.get("domain_dir"):
             raise ValueError("--problem planning needs --domain DIR (a folder with domain.pddl "
                              "and training/)")
         config = build_config(PlanningTaskConfig, values)
-        find_tasks(config.domain_dir)
+        check_tasks(config)
         return config
 
     def run_stem(self, config: Any) -> str:

@@ -46,12 +46,15 @@ class RoutingPlugin:
         return f"{get_problem(self.name).summary}, destroy/repair LNS operators"
 
     def configure(self, values: Mapping[str, Any]) -> Any:
-        from .task import RoutingTaskConfig
+        from .task import RoutingTaskConfig, instance_files
 
         given = dict(values)
         if given.setdefault("problem", self.name) != self.name:
             raise ValueError(f"problem: settings of a {given['problem']} run, not {self.name}")
-        return build_config(RoutingTaskConfig, given)
+        config = build_config(RoutingTaskConfig, given)
+        if config.instances_dir is not None:  # a bad file is reported now, before any worker
+            instance_files(config.instances_dir, config.problem)
+        return config
 
     def run_stem(self, config: Any) -> str:
         return config.problem

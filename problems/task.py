@@ -106,7 +106,7 @@ class RoutingTask:
         )
         self._splits: dict[str, list[Any]] = {}
         if config.instances_dir is not None:
-            files = _instance_files(config.instances_dir, config.problem)
+            files = instance_files(config.instances_dir, config.problem)
             self._splits["train"] = files[0::2][: config.n_train]
             self._splits["validation"] = files[1::2][: config.n_validation]
         else:
@@ -303,7 +303,8 @@ def _name(instance: Any) -> str:
     return instance.name
 
 
-def _instance_files(folder: Path, problem: str) -> list[Any]:
+def instance_files(folder: Path, problem: str) -> list[Any]:
+    """Every instance file in ``folder``, read (``ValueError`` naming the first bad one)."""
     from .io import read_instance
 
     folder = Path(folder)
@@ -316,4 +317,4 @@ def _instance_files(folder: Path, problem: str) -> list[Any]:
     return [read_instance(p, kind=problem) for p in files]
 
 
-__all__ = ["RoutingTask", "RoutingTaskConfig", "ROLES", "field"]
+__all__ = ["RoutingTask", "RoutingTaskConfig", "ROLES", "field", "instance_files"]

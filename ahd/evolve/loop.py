@@ -102,13 +102,19 @@ class Evolution:
         state = read_state(self.run_dir)
         if state is None:
             return False
-        # The round after the saved one may have stored part of its work before it stopped;
-        # it is redone from a clean slate (see Store.discard_unsaved).
+        # The round after the saved one may have stored part of its work before it stopped,
+        # and so may a validation that did not finish (its scores are not in the state); both
+        # are redone from a clean slate (see Store.discard_unsaved), so that the store holds
+        # exactly the results the run's verdict is computed from.
         after = state["round"] + 1
-        gone = self.store.discard_unsaved(state["round"], [f"team:{after}", f"smoke:{after}"])
+        unsaved = [f"team:{after}", f"smoke:{after}", "team:validation:seeds",
+                   *(f"team:validation:round{s['round']}" for s in state["snapshots"]
+                     if s.get("validation") is None)]
+        gone = self.store.discard_unsaved(state["round"], unsaved)
         if any(gone):
-            self.progress(f"resume: round {after} is redone (discarded {gone[0]} candidate(s) "
-                          f"and {gone[1]} evaluation(s) it had stored)")
+            self.progress(f"resume: discarded {gone[0]} candidate(s) and {gone[1]} "
+                          f"evaluation(s) stored after round {state['round']} was saved; "
+                          "that work is redone")
         self.round = state["round"]
         self.population = {
             r: [self.store.get_candidate(i) for i in ids] for r, ids in state["population"].items()
@@ -311,7 +317,8 @@ class Evolution:
             self._fail("static")
             self._record_failure(cand, "invalid", "\n".join(staged.problems))
             return "\n".join(staged.problems)
-        if staged.duplicate or (not new and self._known(cid)):
+        if staged.duplicate or (not new and (self._known(cid) or
+                                             any(c.id == cid for c in admitted))):
             self._fail("duplicate")
             return None
         if staged.smoke:

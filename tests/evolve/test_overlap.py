@@ -1,4 +1,5 @@
-"""Proposals in flight: a run does not depend on when proposals arrive, and overlap can be off.
+"""Proposals in flight: a run does not depend on when proposals arrive, and overlap can be off;
+identical proposals arriving together are admitted once.
 
 A proposer whose answers come back in scrambled order and after random delays (as LLM replies
 do) must leave exactly the store a prompt proposer leaves: the loop takes staged proposals in
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from ahd_binpacking.plugin import PLUGIN
 
 from ahd.evolve.budget import Budget, StopRule
 from ahd.evolve.loop import Evolution, EvolveConfig
+from ahd.proposers.base import Proposal
 from ahd.sandbox import SandboxPool
 from ahd.store import Store
 
@@ -73,3 +76,37 @@ def test_arrival_order_and_delays_do_not_change_the_run(tmp_path):
     # Without overlap the parents of round r+1 see round r's credits: a different search,
     # still a complete one.
     assert serial[2] is not None and serial[0] != prompt[0]
+
+
+class Repeating:
+    """Answers every request with the same code, new to the run and sure to pass its checks:
+    worst fit, the opposite of best fit."""
+
+    name = "repeating"
+    source = "def priority(item, bins):\n    return bins - item\n"
+
+    def __call__(self, requests, rng):
+        from ahd.candidate import Origin
+
+        return [Proposal(r, self.source, Origin("offline", "repeat")) for r in requests]
+
+    def fix(self, proposal, error):
+        return None
+
+
+def test_identical_proposals_of_one_round_are_admitted_once(tmp_path):
+    run_dir = tmp_path / "run"
+    config = BinPackingConfig(n_items=100, n_train=1, n_validation=1, smoke_items=20)
+    with SandboxPool(1, prewarm_numba="basic") as pool, Store.in_run_dir(run_dir) as store:
+        store.create_run("binpacking", {}, 0)
+        task = PLUGIN.build(config, pool)
+        evo = Evolution(task, Repeating(), store, run_dir,
+                        EvolveConfig(pool_size=6, offspring=4, seed=0, overlap=False,
+                                     weights=PLUGIN.loop_defaults["weights"]),
+                        StopRule(Budget(rounds=2)), threads=2)
+        evo.run()
+        members = Counter(c.id for pool_ in evo.population.values() for c in pool_)
+        assert len(store.candidate_ids()) == 3  # two seeds and the one proposal
+    assert max(members.values()) == 1 and len(members) == 3
+    # round 1: three copies of the admitted one; round 2: four copies of a member
+    assert evo.failures.get("duplicate") == 7

@@ -217,3 +217,21 @@ def test_cli_errors(cli, blocks, tmp_path):
     assert unknown.exit_code == 1 and "unknown heuristic" in unknown.output
     limited = cli(*blocks, "--heuristic", "blind", "--max-expansions", "1")
     assert limited.exit_code == 1 and limited.output.startswith("expansion_limit")
+
+
+@pytest.mark.slow
+def test_the_time_limit_does_not_count_numba_compiling_the_search(tmp_path):
+    """With an empty numba cache (a fresh install) the first search compiles its kernels for
+    seconds; ``--time`` is the task's time, so a 2 s limit still solves a tiny task."""
+    domain, problem = write_pddl(tmp_path, BLOCKS_DOMAIN, BLOCKS_PROBLEM)
+    cache = tmp_path / "numba-cache"
+    cache.mkdir()
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "AHD_PARALLEL_COMPILE": "0"}
+    proc = subprocess.run([sys.executable, "-m", "ahd", "plan", str(domain), str(problem),
+                           "--heuristic", "hff", "--time", "2s"], env=env, capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    assert proc.stdout.startswith("solved")
+    assert any(cache.rglob("*.nbc"))  # it did compile: the cache was cold
+    search = float(re.search(r"search ([0-9.]+)s", proc.stdout).group(1))
+    assert search < 2.0

@@ -118,20 +118,18 @@ def test_solve_refuses_the_instance_before_searching(tmp_path, case):
     untouched.check()
 
 
-@pytest.mark.slow
-def test_evolve_refuses_a_bad_file_in_the_instance_folder(tmp_path):
+def test_evolve_refuses_a_bad_file_in_the_instance_folder_before_any_worker(tmp_path):
     folder = tmp_path / "instances"
     folder.mkdir()
     (folder / "a.vrp").write_text(GOOD)
     bad = folder / "b.vrp"
     bad.write_bytes(CASES["duplicate_coordinate_id"][0])
-    untouched = Unchanged(folder)
-    run_dir = tmp_path / "run"
-    outcome = invoke(["evolve", "--instances", folder, "--time", "20s", "--out", run_dir,
-                      "--jobs", "1"])
+    untouched = Unchanged(tmp_path)
+    outcome = invoke(["evolve", "--instances", folder, "--time", "20s", "--out",
+                      tmp_path / "run", "--jobs", "1"])
     assert_refused(outcome, 2, f"error: {bad}: ", "lists node 2 twice")
-    untouched.check()
-    assert not (run_dir / "ahd.sqlite").exists()  # no run was started in the store
+    assert "sandbox worker" not in outcome.stderr
+    untouched.check()  # no run directory
 
 
 #: Five customers of demand 4, capacity 10, two vehicles: the total (20) fits the fleet and

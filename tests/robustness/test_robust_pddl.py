@@ -95,17 +95,20 @@ def test_plan_eval_refuses_a_pair_list_that_is_not_text(tmp_path):
     untouched.check()
 
 
-@pytest.mark.slow
-def test_evolve_planning_refuses_a_domain_that_is_not_text(tmp_path):
+@pytest.mark.parametrize("bad", ["domain.pddl", "training/p04.pddl"])
+def test_evolve_planning_refuses_a_bad_file_before_any_worker_starts(tmp_path, bad):
+    """The domain, or a task that only validation reads (the odd positions validate), is
+    refused in one line naming it before the workers start, not after the evolution."""
     folder = tmp_path / "domain"
     (folder / "training").mkdir(parents=True)
-    (folder / "domain.pddl").write_bytes(CASES["domain_latin1"][0])
-    for name in ("p01.pddl", "p02.pddl"):
-        (folder / "training" / name).write_text(P)
-    untouched = Unchanged(folder)
-    run_dir = tmp_path / "run"
+    (folder / "domain.pddl").write_text(D)
+    for i in range(1, 5):
+        (folder / "training" / f"p0{i}.pddl").write_text(P)
+    (folder / bad).write_bytes(CASES["domain_latin1" if bad == "domain.pddl"
+                                     else "problem_latin1"][bad != "domain.pddl"])
+    untouched = Unchanged(tmp_path)
     outcome = invoke(["evolve", "--problem", "planning", "--domain", folder, "--time", "20s",
-                      "--jobs", "1", "--out", run_dir])
-    assert_refused(outcome, 2, f"error: {folder / 'domain.pddl'}: domain file is not text")
-    untouched.check()
-    assert not (run_dir / "ahd.sqlite").exists()  # no run was started in the store
+                      "--jobs", "1", "--out", tmp_path / "run"])
+    assert_refused(outcome, 2, f"error: {folder / bad}: ", "file is not text")
+    assert "sandbox worker" not in outcome.stderr
+    untouched.check()  # no run directory
