@@ -256,6 +256,7 @@ def soak(args: argparse.Namespace) -> int:
 
     from ahd.evolve.budget import Budget, StopRule
     from ahd.evolve.loop import Evolution, EvolveConfig
+    from ahd.memory import tune_allocator
     from ahd.plugins import task_plugin
     from ahd.sandbox import SandboxPool
     from ahd.store import Store
@@ -297,6 +298,7 @@ def soak(args: argparse.Namespace) -> int:
                                "smoke_size": 10, "smoke_iterations": 20})
     me = psutil.Process()
     t0 = time.monotonic()
+    tune_allocator()  # as ahd evolve does (ahd.evolve.run.run_evolution), before any thread
     sampler = Sampler(args.interval, lambda: sample(me, t0, tmp, run_dir), save)
     pool = SandboxPool(args.jobs, **plugin.sandbox_options(config, run_dir))
     try:

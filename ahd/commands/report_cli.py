@@ -17,7 +17,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from ..durations import parse_duration
-from ..store import STORE_FILENAME
+from ..store import STORE_FILENAME, StoreError
 from .viewing import output_problem, unreadable_store
 
 REPORT_FILE = "report.html"
@@ -82,6 +82,8 @@ def report_command(
         _fail(str(exc))
     except sqlite3.DatabaseError as exc:  # damage SQLite finds only when a query reaches it
         _fail(unreadable_store(run_dir / STORE_FILENAME, exc))
+    except StoreError as exc:  # the same, found by the store's own reads
+        _fail(str(exc))
     typer.echo(f"{run_dir}: {report.status.state}: {report.status.detail}", err=True)
     try:
         path = write_report(report, target)

@@ -63,6 +63,8 @@ def _reading(run_dir: Path) -> Iterator[Store]:
             yield store
     except sqlite3.DatabaseError as exc:
         _fail(unreadable_store(store.path, exc))
+    except StoreError as exc:  # the store's own reads say what is damaged
+        _fail(str(exc))
 
 
 def _mean(value: float | None) -> str:

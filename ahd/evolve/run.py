@@ -32,6 +32,7 @@ from ahd.files import write_atomic
 from ahd.interrupts import what
 from ahd.llm import LLMBudget, LLMConfigError, Usage
 from ahd.llm.errors import unpriced_cap
+from ahd.memory import tune_allocator
 from ahd.plugins import TaskPlugin, proposers
 from ahd.proposers.llm import LLMProposer
 from ahd.sandbox import ClusterError, ClusterLost, SandboxPool, SandboxUnavailable
@@ -234,6 +235,7 @@ def run_evolution(plan: RunPlan, echo: Callable[[str], None]) -> RunOutcome:
     ``failed`` and a stop reason) where the store can still be written: a
     ``KeyboardInterrupt`` propagates, a fault raises :class:`RunStopped`.
     """
+    tune_allocator()  # before any thread starts: a long run's memory stays flat
     if plan.resuming and not plan.checked:
         try:
             check_resume(plan.run_dir)
