@@ -40,11 +40,13 @@ def noop_repair(inst, sol, removed, k, penalty):
 
 
 def operators_cached() -> bool:
-    """Whether numba's cache holds compiled operators (then a first run is not a cold one)."""
+    """Whether the cache numba reads in this process holds compiled operators (then a first
+    run is not a cold one). With ``NUMBA_CACHE_DIR`` set numba reads only that folder, so code
+    cached beside the sources does not count."""
     from .._numba_cache import cache_dirs
 
     root = Path(__file__).resolve().parents[1]
-    return any(any(folder.glob("*.nbi")) for folder in cache_dirs(root, "operators"))
+    return any(cache_dirs(root, "operators")[-1].glob("*.nbi"))
 
 
 def usable_cpus() -> int:
