@@ -40,6 +40,10 @@ def warm_up() -> None:
     greedy_best_first_search(task, PythonHeuristic(lambda state, t: 0.0))
 
 
+#: ``(built-in heuristic name or None for Python heuristics, lazy)`` already warmed here.
+_WARMED: set[tuple[str | None, bool]] = set()
+
+
 def warm_search(heuristic: object, lazy: bool = False) -> None:
     """Load (or compile) the kernels one search with ``heuristic`` needs, on a tiny task.
 
@@ -48,6 +52,10 @@ def warm_search(heuristic: object, lazy: bool = False) -> None:
     built-in kernel is run as given; a Python heuristic (the user's code) is not called here:
     a constant one warms the same Python-heuristic search path.
     """
-    chosen = heuristic if isinstance(heuristic, BuiltinHeuristic) else PythonHeuristic(
-        lambda state, t: 0.0)
+    builtin = isinstance(heuristic, BuiltinHeuristic)
+    key = (heuristic.name if builtin else None, lazy)
+    if key in _WARMED:  # once per process: later calls would only repeat the tiny search
+        return
+    chosen = heuristic if builtin else PythonHeuristic(lambda state, t: 0.0)
     greedy_best_first_search(ground(tiny_task()), chosen, lazy=lazy)
+    _WARMED.add(key)

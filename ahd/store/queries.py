@@ -19,7 +19,6 @@ from .records import SPLITS, LeaderboardRow, LineageNode, NotFoundError, SplitSc
 class QueriesMixin(StoreConnection):
     """Scores, leaderboard and lineage; part of :class:`~ahd.store.Store`."""
 
-    @reads
     def _status_counts(self, candidate_ids: Sequence[int], split: str) -> dict[int, dict]:
         counts: dict[int, dict[str, int]] = {cid: {} for cid in candidate_ids}
         for chunk in chunks(list(candidate_ids)):

@@ -226,7 +226,7 @@ def test_the_time_limit_does_not_count_numba_compiling_the_search(tmp_path):
     domain, problem = write_pddl(tmp_path, BLOCKS_DOMAIN, BLOCKS_PROBLEM)
     cache = tmp_path / "numba-cache"
     cache.mkdir()
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "AHD_PARALLEL_COMPILE": "0"}
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
     proc = subprocess.run([sys.executable, "-m", "ahd", "plan", str(domain), str(problem),
                            "--heuristic", "hff", "--time", "2s"], env=env, capture_output=True,
                           text=True, timeout=600, check=False)
