@@ -301,6 +301,8 @@ def parse_source(source: str) -> tuple[ast.Module | None, str | None]:
     """Parse ``source``; return ``(tree, None)`` or ``(None, message)``."""
     try:
         return syntax.parse(source), None
+    except syntax.SourceTooLarge as exc:
+        return None, str(exc)
     except SyntaxError as exc:
         return None, _syntax_message(exc)
     except ValueError as exc:  # null bytes (a SyntaxError from Python 3.12 on)

@@ -31,6 +31,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import sys
@@ -238,6 +239,10 @@ def render(raw: dict[str, Any], out: Path) -> str:
              f"{'yes' if v['clean'] else 'no' if end else '(not yet)'}; "
              f"**{'PASS' if v['passed'] else 'FAIL' if end else 'pending'}**.", "",
              ]
+    for burst in raw.get("trace_bursts") or []:
+        body += [f"Burst at {burst['t'] / 60:.1f} min: Python objects {mib(burst['traced'])} "
+                  f"MiB, {mib(burst['traced'] - burst['low'])} above the minute's low; "
+                  "largest holders:", "", *(f"- {line}" for line in burst["sites"]), ""]
     for minute, lines in (raw.get("trace_growth") or {}).items():
         body += [f"Python allocations grown from the end of the warm-up to minute {minute} "
                  "(tracemalloc, largest first):", "", *(f"- {line}" for line in lines), ""]
@@ -293,6 +298,7 @@ def soak(args: argparse.Namespace) -> int:
     lock = threading.Lock()
 
     snapshots: dict[str, Any] = {}
+    done = threading.Event()
 
     def trace(s: dict[str, Any]) -> None:
         """With ``--trace``: a snapshot at the end of the warm-up, then every 10 minutes the
@@ -308,6 +314,28 @@ def soak(args: argparse.Namespace) -> int:
             snapshots["next"] += 600
             raw.setdefault("trace_growth", {})[f"{s['t'] / 60:.0f}"] = top_growth(
                 snapshots["warmup"], tracemalloc.take_snapshot())
+
+    def bursts() -> None:
+        """With ``--trace``: every half second, whether Python's traced memory stands more
+        than 6 MiB above its lowest of the last minute; if so (at most once a minute), the
+        sites holding it. Steps in RSS follow such bursts: what allocates them is the cause."""
+        import tracemalloc
+
+        recent: list[tuple[float, int]] = []
+        last = -math.inf
+        while not done.wait(0.5):
+            now, traced = time.monotonic(), tracemalloc.get_traced_memory()[0]
+            recent = [(t, v) for t, v in recent if t > now - 60] + [(now, traced)]
+            low = min(v for _, v in recent)
+            if traced - low > 6 * 2**20 and now - last > 60:
+                last = now
+                stats = tracemalloc.take_snapshot().statistics("traceback")[:8]
+                with lock:
+                    raw.setdefault("trace_bursts", []).append({
+                        "t": now - t0, "traced": traced, "low": low,
+                        "sites": [f"{mib(st.size)} MiB in {st.count} blocks: " + " <- ".join(
+                            f"{Path(f.filename).name}:{f.lineno}" for f in st.traceback[:4])
+                            for st in stats]})
 
     def save(s: dict[str, Any] | None = None) -> None:
         with lock:
@@ -330,6 +358,8 @@ def soak(args: argparse.Namespace) -> int:
         task = plugin.build(config, pool)
         proposer = SoakProposer(task.offline_proposer())
         sampler.start()
+        if args.trace:
+            threading.Thread(target=bursts, daemon=True).start()
         with Store.in_run_dir(run_dir) as store:
             loop = EvolveConfig(**{**plugin.loop_defaults, "offspring": args.offspring,
                                    "overlap": False, "seed": 0})
@@ -340,6 +370,7 @@ def soak(args: argparse.Namespace) -> int:
             result = evolution.run()
             store.set_run_status("finished")
     finally:
+        done.set()
         pool.close()
         sampler.stop()
     time.sleep(2)  # a child killed at close is reaped by then

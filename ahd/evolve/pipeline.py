@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ahd import syntax
 from ahd.candidate import Candidate
 from ahd.proposers.base import Parent, Proposal, ProposalRequest, Proposer
 
@@ -136,10 +137,12 @@ class Stager:
             return None
         if prop.source is None:
             return Staged(prop, [])
-        problems = self.task.check(prop.source, prop.roles)
-        if problems:
-            return Staged(prop, problems)
-        cand = Candidate(prop.source, prop.roles, self.task.problem, prop.parent_ids, prop.origin)
+        with syntax.exclusive():  # one syntax tree alive at a time (see ahd.syntax)
+            problems = self.task.check(prop.source, prop.roles)
+            if problems:
+                return Staged(prop, problems)
+            cand = Candidate(prop.source, prop.roles, self.task.problem, prop.parent_ids,
+                             prop.origin)
         if (cand.roles, cand.code_hash) in known:
             return Staged(prop, [], duplicate=True)
         return Staged(prop, [], self.task.smoke([cand])[0])

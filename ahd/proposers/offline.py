@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ahd import syntax
 from ahd.candidate import Candidate, Origin
 
 from . import gp
@@ -26,7 +27,8 @@ class OfflineProposer:
     def __call__(
         self, requests: list[ProposalRequest], rng: np.random.Generator
     ) -> list[Proposal]:
-        return [self._one(req, rng) for req in requests]
+        with syntax.exclusive():  # GP edits keep a parent's tree alive (see ahd.syntax)
+            return [self._one(req, rng) for req in requests]
 
     def fix(self, proposal: Proposal, error: str) -> Proposal | None:
         return None  # a blind edit has nothing to learn from an error message
