@@ -11,6 +11,7 @@ versions; hashes are compared within one run (one interpreter), never across ins
 from __future__ import annotations
 
 import ast
+import copy
 import hashlib
 import math
 from collections.abc import Mapping
@@ -212,14 +213,13 @@ class Candidate:
         object.__setattr__(self, "code_hash", code_hash(self.source))
 
     def with_id(self, candidate_id: int) -> Candidate:
-        """A copy carrying the store id (the candidate itself is immutable)."""
-        return Candidate(
-            source=self.source,
-            roles=self.roles,
-            problem=self.problem,
-            parents=self.parents,
-            origin=self.origin,
-            generation=self.generation,
-            entry_points=dict(self.entry_points),
-            id=candidate_id,
-        )
+        """A copy carrying the store id (the candidate itself is immutable).
+
+        The copy keeps the checked fields and the code hash as they are: hashing parses the
+        source again, which for a large candidate costs milliseconds and megabytes."""
+        if int(candidate_id) < 0:
+            raise ValueError(f"id must be >= 0, got {candidate_id}")
+        out = copy.copy(self)
+        object.__setattr__(out, "entry_points", dict(self.entry_points))
+        object.__setattr__(out, "id", int(candidate_id))
+        return out
