@@ -81,5 +81,9 @@ def test_damaged_pddl_gives_the_parse_error_type_only(tmp_path, task, which, dat
         read_task(*paths)
     except PlanningInputError as exc:
         message = str(exc)
-        assert message.startswith(str(target)) and "\n" not in message
+        assert "\n" not in message
+        # the damaged file is named; a domain renamed by the damage is reported from the
+        # problem's side ("p.pddl: problem is for domain 'gripper' but d.pddl defines ...")
+        assert message.startswith(str(target)) or (
+            which == 0 and message.startswith(str(paths[1])) and str(target) in message)
     assert target.read_bytes() == broken  # reading never touches the file
