@@ -76,9 +76,14 @@ def process_sample(proc: Any) -> dict[str, Any]:
 
 def entries(folder: Path) -> list[str]:
     """Every file and folder under ``folder`` (relative names; numba's cache counted apart)."""
-    if not folder.is_dir():
-        return []
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+    out: list[str] = []
+    # os.walk skips a folder that vanishes while it is listed (a sandbox child's scratch
+    # folder, removed as the child ends); rglob raised FileNotFoundError and ended a soak's
+    # sampling after 17 minutes
+    for top, dirs, files in os.walk(folder):
+        rel = os.path.relpath(top, folder)
+        out += [name if rel == "." else os.path.join(rel, name) for name in dirs + files]
+    return sorted(out)
 
 
 def heap_sample() -> dict[str, int]:
@@ -134,7 +139,11 @@ class Sampler(threading.Thread):
 
     def run(self) -> None:
         while True:
-            self.on_sample(self.take())
+            try:
+                self.on_sample(self.take())
+            except Exception as exc:  # noqa: BLE001 - one failed sample must not end the soak
+                print(f"soak: a sample failed ({type(exc).__name__}: {exc}); sampling goes on",
+                      file=sys.stderr, flush=True)
             if self._halt.wait(self.interval):
                 return
 
