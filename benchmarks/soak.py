@@ -418,8 +418,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--wall", type=float, default=10.0, help="sandbox wall time per evaluation")
     s.add_argument("--from-json", action="store_true", help="only re-render OUT from its raw json")
     s.add_argument("--trace", action="store_true",
-                   help="trace Python allocations in this process (tracemalloc) and report the "
-                        "sites that grew after the warm-up")
+                   help="trace Python allocations in this process (tracemalloc): the sites "
+                        "that grew after the warm-up, and those holding each burst of 6 MiB "
+                        "or more (its own memory counts in RSS: diagnose with it, judge "
+                        "without it)")
     k = sub.add_parser("kill", help="SIGKILL ahd evolve at random moments and resume it")
     from soak_kill import add_kill_options, kill_loop
 
