@@ -47,7 +47,7 @@ def int_matrix(instance: RoutingInstance) -> tuple[np.ndarray, float]:
     are multiplied by ``FLOAT_SCALE`` and rounded. For OVRP the arcs into the depot cost 0, which
     makes a closed-route solver optimise the open-route objective exactly.
     """
-    d = instance.dist
+    d = instance.matrix()
     scale = 1.0 if np.array_equal(d, np.round(d)) else FLOAT_SCALE
     m = np.rint(d * scale).astype(np.int64)
     if instance.open_routes:
@@ -57,13 +57,12 @@ def int_matrix(instance: RoutingInstance) -> tuple[np.ndarray, float]:
 
 def routes_cost(instance: RoutingInstance, routes: list[list[int]]) -> float:
     """Exact float cost of ``routes`` (closing at the depot unless routes are open)."""
-    d = instance.dist
     total = 0.0
     for r in routes:
         if not r:
             continue
-        nodes = [0, *r] if instance.open_routes else [0, *r, 0]
-        total += float(d[nodes[:-1], nodes[1:]].sum())
+        nodes = np.array([0, *r] if instance.open_routes else [0, *r, 0])
+        total += float(instance.arc_costs(nodes[:-1], nodes[1:]).sum())
     return total
 
 

@@ -51,7 +51,7 @@ KIND_OF_SET = {"cvrp": "CVRPLIB X (gap to BKS, %)", "tsp": "TSPLIB (gap to optim
 def solve_nn(instance: RoutingInstance, time_limit: float, seed: int = 0):
     """Nearest-neighbour construction: extend the route to the closest customer that fits."""
     del time_limit, seed
-    d, dem, cap = instance.dist, instance.demand, instance.capacity
+    d, dem, cap = instance.matrix(), instance.demand, instance.capacity
     left = np.ones(instance.n + 1, dtype=bool)
     left[0] = False
     routes, route, load, here = [], [], 0.0, 0

@@ -57,6 +57,10 @@ def solve(
                      "functions); default: the seed operators", dir_okay=False),
     ] = None,
     pipeline: Annotated[str, typer.Option(help=PIPELINE_HELP)] = "lns",
+    distances: Annotated[str, typer.Option(
+        help="auto (a distance matrix up to 1,800 nodes, distances computed from coordinates "
+             "beyond: memory that grows with n), matrix, or coords; same costs either way")
+    ] = "auto",
 ) -> None:
     """Solve one routing instance with the LNS (seed or evolved operators), alone or combined
     with OR-Tools, and print its verified cost.
@@ -66,7 +70,7 @@ def solve(
     """
     try:
         _solve(problem, instance, generate, time, iterations, seed, bks, out, acceptance,
-               heuristic, pipeline)
+               heuristic, pipeline, distances)
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through ahd.interrupts
         _fail(f"interrupted ({what(exc)})", exit_status(exc))
     except RuntimeError as exc:
@@ -87,15 +91,18 @@ def _fail_on_search_failure(exc: RuntimeError) -> NoReturn:
 def _solve(
     problem: str | None, instance: Path | None, generate: int | None, time: str,
     iterations: int | None, seed: int, bks: float | None, out: Path | None, acceptance: str,
-    heuristic: Path | None, pipeline: str,
+    heuristic: Path | None, pipeline: str, distances: str = "auto",
 ) -> None:
     """The body of :func:`solve` (the same arguments): check them, then :func:`_run`, with
     the heuristic file's code in a sandbox child when there is one."""
     from .engine.config import LNSConfig
+    from .instance import DISTANCE_MODES
     from .io import InstanceFormatError, read_instance
     from .pipelines import PIPELINES
 
-    _check_ranges(time, seed, bks, generate)
+    if distances not in DISTANCE_MODES:
+        _fail(f"--distances must be one of {', '.join(DISTANCE_MODES)}, got {distances!r}")
+    _check_ranges(time, seed, bks, generate, distances)
     if pipeline not in PIPELINES:
         _fail(f"unknown pipeline {pipeline!r}; choose one of {', '.join(PIPELINES)}")
     if iterations is not None and pipeline != "lns":
@@ -118,14 +125,14 @@ def _solve(
         if not instance.is_file():
             _fail(f"{instance}: no such file")
         try:
-            inst = read_instance(instance, kind=problem)
+            inst = read_instance(instance, kind=problem, distances=distances)
         except InstanceFormatError as exc:
             _fail(str(exc))
     elif generate < 1:
         _fail("--generate needs at least 1 customer")
     _check_out(out, instance, heuristic)
     if heuristic is None:
-        _run(None, problem, inst, generate, seed, pipeline, limit, config, bks, out)
+        _run(None, problem, inst, generate, seed, pipeline, limit, config, bks, out, distances)
         return
     from ahd.user_file import UserFileFailure, UserFileRunner
 
@@ -138,7 +145,8 @@ def _solve(
                 typer.echo(runner.warning, err=True)
             runner.start_clock()
             pools = SandboxedHeuristic(heuristic, runner)
-            _run(pools, problem, inst, generate, seed, pipeline, limit, config, bks, out)
+            _run(pools, problem, inst, generate, seed, pipeline, limit, config, bks, out,
+                 distances)
     except (HeuristicFileError, UserFileFailure) as exc:
         _fail(str(exc))
 
@@ -146,12 +154,13 @@ def _solve(
 def _run(
     pools: SandboxedHeuristic | None, problem: str | None, inst: RoutingInstance | None,
     generate: int | None, seed: int, pipeline: str, limit: float, config: LNSConfig,
-    bks: float | None, out: Path | None,
+    bks: float | None, out: Path | None, distances: str = "auto",
 ) -> None:
     """Build the instance, run the pipeline (in process, or with the file's pools in their
     sandbox child) and print the verified result."""
     import numpy as np
 
+    from .instance import with_distances
     from .pipelines import run_pipeline
 
     info = pools.describe() if pools is not None else None
@@ -160,7 +169,7 @@ def _run(
     except ValueError as exc:
         _fail(str(exc))
     if inst is None:
-        inst = spec.generate(generate, np.random.default_rng(seed))
+        inst = with_distances(spec.generate(generate, np.random.default_rng(seed)), distances)
     if info is not None and info.problem not in (None, inst.kind):
         typer.echo(f"warning: {pools.path.name} was made for {info.problem}, solving "
                    f"{inst.kind}", err=True)
@@ -175,7 +184,8 @@ def _run(
             from .engine.lns import as_operators
 
             compile_in_parallel(inst.kind, {role: as_operators(None, role, inst.kind)
-                                       for role in ("destroy", "repair")})
+                                       for role in ("destroy", "repair")},
+                                "matrix" if inst.dense else "coords")
         result = run_pipeline(pipeline, inst, limit, config=config)
     else:
         result = pools.run(pipeline, inst, limit, config)
@@ -196,7 +206,8 @@ def _run(
         _write_solution(result.routes, result.cost, out)
 
 
-def _check_ranges(time: str, seed: int, bks: float | None, generate: int | None) -> None:
+def _check_ranges(time: str, seed: int, bks: float | None, generate: int | None,
+                  distances: str = "auto") -> None:
     """Refuse option values out of range, each naming its option, before anything runs."""
     import math
 
@@ -209,9 +220,11 @@ def _check_ranges(time: str, seed: int, bks: float | None, generate: int | None)
     if bks is not None and not (bks > 0 and math.isfinite(bks)):
         _fail(f"--bks must be a positive finite cost (the gap divides by it), got {bks:g}")
     if generate is not None and generate >= 1:
-        from .instance_limits import matrix_memory_problem
+        from .instance import keep_matrix
+        from .instance_limits import coordinate_memory_problem, matrix_memory_problem
 
-        too_big = matrix_memory_problem(generate + 1)
+        dense = keep_matrix(generate + 1, "FLOAT_2D", distances)
+        too_big = (matrix_memory_problem if dense else coordinate_memory_problem)(generate + 1)
         if too_big is not None:
             _fail(f"--generate {generate} is too large for this machine: {too_big}")
 

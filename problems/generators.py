@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .distances import distance_matrix
-from .instance import RoutingInstance
+from .instance import RoutingInstance, keep_matrix
 from .problem import problems
 
 RngLike = np.random.Generator | int
@@ -47,16 +47,21 @@ def make_instance(
     capacity: float = math.inf,
     edge_weight_type: str = "FLOAT_2D",
     meta: dict | None = None,
+    distances: str = "auto",
 ) -> RoutingInstance:
     """A :class:`RoutingInstance` from coordinates (row 0 the depot), distances computed.
 
     Also the way to load array data sets such as ``cvrp100_test.npy`` (rows
     ``[demand, x, y]``): ``make_instance(name, "cvrp", a[:, 1:], a[:, 0], 50.0)``.
+    ``distances`` says whether the instance holds a matrix (see
+    :func:`~ahd.problems.instance.keep_matrix`).
     """
     coords = np.asarray(coords, dtype=np.float64)
     demand = np.zeros(len(coords)) if demand is None else np.asarray(demand, dtype=np.float64)
-    dist = distance_matrix(coords, edge_weight_type)
-    dist.flags.writeable = False  # ours alone: the instance takes it over instead of copying
+    dist = None
+    if keep_matrix(len(coords), edge_weight_type, distances):
+        dist = distance_matrix(coords, edge_weight_type)
+        dist.flags.writeable = False  # ours alone: the instance takes it over, no copy
     return RoutingInstance(
         name=name, kind=kind, dist=dist, demand=demand,
         capacity=capacity, coords=coords, edge_weight_type=edge_weight_type, meta=meta or {},

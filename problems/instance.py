@@ -14,12 +14,36 @@ Derive a changed instance with :func:`dataclasses.replace`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from .distances import SUPPORTED_EDGE_WEIGHT_TYPES, arc_distances, distance_matrix
+from .instance_limits import matrix_memory_problem
 from .problem import RoutingProblem, get_problem
+
+#: Coordinate types the engine can compute on demand (every type :mod:`.distances` knows).
+ON_DEMAND_TYPES = SUPPORTED_EDGE_WEIGHT_TYPES
+#: Nodes up to which a coordinate instance keeps its dense matrix by default. A matrix read
+#: is faster than computing a distance while the matrix fits in the processor's caches; past
+#: this (a 24 MiB matrix) the matrix costs memory that grows as m^2 and stops paying for it.
+DENSE_MAX_NODES = 1800
+#: ``distances=`` choices of :func:`keep_matrix`.
+DISTANCE_MODES = ("auto", "matrix", "coords")
+
+
+def keep_matrix(m: int, edge_weight_type: str, mode: str = "auto") -> bool:
+    """Whether an ``m``-node instance with coordinates should hold a dense matrix.
+
+    ``mode`` ``"matrix"`` always does, ``"coords"`` never does when the type can be computed
+    on demand, ``"auto"`` does up to :data:`DENSE_MAX_NODES`.
+    """
+    if mode not in DISTANCE_MODES:
+        raise ValueError(f"distances must be one of {', '.join(DISTANCE_MODES)}, got {mode!r}")
+    if str(edge_weight_type).upper() not in ON_DEMAND_TYPES or mode == "matrix":
+        return True
+    return mode == "auto" and m <= DENSE_MAX_NODES
 
 
 def frozen_array(values: Any) -> np.ndarray:
@@ -58,7 +82,10 @@ class RoutingInstance:
         A registered variant name (:func:`~ahd.problems.problem.problem_names`).
     dist
         ``(n+1, n+1)`` float64 distance matrix. Integer-valued when the source rounds
-        (CVRPLIB X, TSPLIB); costs then stay exact in float64.
+        (CVRPLIB X, TSPLIB); costs then stay exact in float64. ``None`` for a coordinate
+        instance held without its matrix (see :data:`DENSE_MAX_NODES`): distances are then
+        computed from ``coords`` and ``edge_weight_type`` wherever they are needed, with the
+        same values; :meth:`matrix` builds the matrix on request.
     demand
         ``(n+1,)`` float64 demands, ``demand[0] == 0``. All zero when not capacitated.
     capacity
@@ -77,7 +104,7 @@ class RoutingInstance:
 
     name: str
     kind: str
-    dist: np.ndarray
+    dist: np.ndarray | None
     demand: np.ndarray
     capacity: float
     coords: np.ndarray | None = None
@@ -87,10 +114,21 @@ class RoutingInstance:
 
     def __post_init__(self) -> None:
         variant = get_problem(self.kind, "problem kind")
-        dist, demand = frozen_array(self.dist), frozen_array(self.demand)
-        m = dist.shape[0] if dist.ndim == 2 else 0
-        if dist.shape != (m, m) or m < 2:
-            raise ValueError(f"{self.name}: distance matrix must be square with >= 2 nodes")
+        demand = frozen_array(self.demand)
+        if self.dist is None:
+            dist = None
+            m = demand.shape[0] if demand.ndim == 1 else 0
+            if self.coords is None or str(self.edge_weight_type).upper() not in ON_DEMAND_TYPES:
+                raise ValueError(f"{self.name}: without a distance matrix, coordinates and an "
+                                 f"edge weight type of {', '.join(ON_DEMAND_TYPES)} are needed")
+            if np.shape(self.coords) != (m, 2) or m < 2:
+                raise ValueError(f"{self.name}: coordinates must have shape ({m}, 2), one row "
+                                 "per node, and there must be >= 2 nodes")
+        else:
+            dist = frozen_array(self.dist)
+            m = dist.shape[0] if dist.ndim == 2 else 0
+            if dist.shape != (m, m) or m < 2:
+                raise ValueError(f"{self.name}: distance matrix must be square with >= 2 nodes")
         if demand.shape != (m,):
             raise ValueError(f"{self.name}: demand has {demand.shape} entries, need {m}")
         if demand[0] != 0:
@@ -131,7 +169,38 @@ class RoutingInstance:
     @property
     def n(self) -> int:
         """Number of customers (nodes other than the depot)."""
-        return self.dist.shape[0] - 1
+        return self.demand.shape[0] - 1
+
+    @property
+    def dense(self) -> bool:
+        """True when the instance holds its distance matrix."""
+        return self.dist is not None
+
+    def matrix(self) -> np.ndarray:
+        """The distance matrix: the instance's own, or built from coordinates (read-only).
+
+        Raises
+        ------
+        ValueError
+            When the matrix would not fit in the memory available (one line).
+        """
+        if self.dist is not None:
+            return self.dist
+        problem = matrix_memory_problem(self.n + 1)
+        if problem:
+            raise ValueError(f"{self.name}: {problem}")
+        d = distance_matrix(self.coords, self.edge_weight_type)
+        d.flags.writeable = False
+        return d
+
+    def arc_costs(self, a: Any, b: Any) -> np.ndarray:
+        """Distances of the arcs ``a[i] -> b[i]`` as the matrix holds them (no return-arc
+        discount for open routes: callers decide which arcs they count)."""
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        if self.dist is not None:
+            return self.dist[a, b]
+        return arc_distances(self.coords, self.edge_weight_type, a, b)
 
     @property
     def variant(self) -> RoutingProblem:
@@ -152,3 +221,18 @@ class RoutingInstance:
     def single_route(self) -> bool:
         """True when the solution is one route (the fleet is one vehicle)."""
         return self.variant.single_route
+
+
+def with_distances(instance: RoutingInstance, mode: str = "auto") -> RoutingInstance:
+    """``instance`` holding a matrix or not, as :func:`keep_matrix` decides for ``mode``.
+
+    The distances are the same either way; only where they live changes. An EXPLICIT
+    instance always keeps its matrix.
+    """
+    if instance.coords is None:
+        keep_matrix(2, "EXPLICIT", mode)  # still refuse an unknown mode
+        return instance
+    keep = keep_matrix(instance.n + 1, instance.edge_weight_type, mode)
+    if keep == instance.dense:
+        return instance
+    return replace(instance, dist=instance.matrix() if keep else None)

@@ -11,13 +11,15 @@ report "no feasible solution"). These checks turn each into one line the reader 
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 import numpy as np
 
 __all__ = [
-    "EXACT_COST_LIMIT", "MATRIX_PEAK_FACTOR", "available_memory", "distance_problem",
+    "COORDINATE_BYTES_PER_NODE", "EXACT_COST_LIMIT", "MATRIX_PEAK_FACTOR", "available_memory",
+    "coordinate_memory_problem", "distance_bound_problem", "distance_problem",
     "file_size_problem", "format_bytes", "matrix_memory_problem",
 ]
 
@@ -27,6 +29,9 @@ EXACT_COST_LIMIT = float(2**53)
 #: Distance matrices alive at the same time while one is built and handed to a solver
 #: (the pairwise coordinate differences, the rounded copy, the engine's or sandbox's copy).
 MATRIX_PEAK_FACTOR = 3
+#: Bytes per node an instance solved without a matrix needs at peak (neighbour lists with
+#: their distances while they are built, solutions and search arrays), rounded up.
+COORDINATE_BYTES_PER_NODE = 4096
 
 
 def format_bytes(n: float) -> str:
@@ -113,21 +118,42 @@ def file_size_problem(size: int, available: int | None = None) -> str | None:
             "available to read it")
 
 
-def distance_problem(dist: np.ndarray) -> str | None:
-    """Why ``dist`` cannot be solved with float64 costs, or ``None``.
+def distance_bound_problem(largest: float, m: int) -> str | None:
+    """Why distances up to ``largest`` over ``m`` nodes cannot be solved with float64 costs.
 
-    Non-finite entries mean the coordinates overflowed (``1e200`` squared is ``inf``); a
-    largest distance that times ``m`` (edges in a tour) passes :data:`EXACT_COST_LIMIT`
-    means costs the solver adds up are no longer exact.
+    Non-finite means the coordinates overflowed (``1e200`` squared is ``inf``); a largest
+    distance that times ``m`` (edges in a tour) passes :data:`EXACT_COST_LIMIT` means costs
+    the solver adds up are no longer exact.
     """
-    if dist.size == 0:
-        return None
-    if not np.all(np.isfinite(dist)):
+    if not math.isfinite(largest):
         return "coordinates too large: distances overflow to infinity"
-    largest = float(dist.max())
-    bound = largest * dist.shape[0]
+    bound = largest * m
     if bound > EXACT_COST_LIMIT:
         return (f"distances too large: the largest is {largest:.3g}, so a route cost could "
                 f"reach {bound:.3g}, past 2^53 = {EXACT_COST_LIMIT:.3g} where float64 costs "
                 "stop being exact")
     return None
+
+
+def distance_problem(dist: np.ndarray) -> str | None:
+    """Why the matrix ``dist`` cannot be solved with float64 costs, or ``None``."""
+    if dist.size == 0:
+        return None
+    if not np.all(np.isfinite(dist)):
+        return distance_bound_problem(math.inf, dist.shape[0])
+    return distance_bound_problem(float(dist.max()), dist.shape[0])
+
+
+def coordinate_memory_problem(m: int, available: int | None = None) -> str | None:
+    """Why an ``m``-node instance without a matrix cannot be solved here, or ``None``.
+
+    What grows with ``m`` then: coordinates, demands, the 40 neighbours of each node, and
+    the solution and search arrays, about :data:`COORDINATE_BYTES_PER_NODE` bytes a node.
+    """
+    need = COORDINATE_BYTES_PER_NODE * m
+    if available is None:
+        available = available_memory()
+    if available is None or need <= available:
+        return None
+    return (f"{m} nodes need about {format_bytes(need)} even without a distance matrix, but "
+            f"only {format_bytes(available)} of memory is available")

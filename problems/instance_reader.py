@@ -31,10 +31,16 @@ from pathlib import Path
 import numpy as np
 from vrplib.parse import parse_vrplib
 
-from .distances import SUPPORTED_EDGE_WEIGHT_TYPES, distance_matrix
+from .distances import GEO_PI, GEO_RRR, SUPPORTED_EDGE_WEIGHT_TYPES, distance_matrix
 from .format_error import InstanceFormatError, PathLike, read_text
-from .instance import RoutingInstance
-from .instance_limits import distance_problem, file_size_problem, matrix_memory_problem
+from .instance import RoutingInstance, keep_matrix
+from .instance_limits import (
+    coordinate_memory_problem,
+    distance_bound_problem,
+    distance_problem,
+    file_size_problem,
+    matrix_memory_problem,
+)
 from .node_ids import id_order, section_ids
 from .problem import get_problem, problem_of_vrplib_type
 
@@ -56,7 +62,8 @@ _LAYOUTS = {
 }
 
 
-def read_instance(path: PathLike, kind: str | None = None) -> RoutingInstance:
+def read_instance(path: PathLike, kind: str | None = None,
+                  distances: str = "auto") -> RoutingInstance:
     """Read a VRPLIB (``.vrp``) or TSPLIB (``.tsp``) file.
 
     Parameters
@@ -83,6 +90,7 @@ def read_instance(path: PathLike, kind: str | None = None) -> RoutingInstance:
     """
     if kind is not None:
         get_problem(kind, "problem kind")  # a caller error, before the file is read
+    keep_matrix(2, "EXPLICIT", distances)  # refuses an unknown mode before the file is read
     path = Path(path)
     _check_size(path)
     text = read_text(path)
@@ -94,7 +102,7 @@ def read_instance(path: PathLike, kind: str | None = None) -> RoutingInstance:
         ids = section_ids(rest)
     except Exception as exc:  # vrplib raises bare ValueError/RuntimeError/TypeError
         raise InstanceFormatError(path, f"not a readable VRPLIB/TSPLIB file ({exc})") from exc
-    return _build(raw, weights, path, kind, ids)
+    return _build(raw, weights, path, kind, ids, distances)
 
 
 def _check_size(path: Path) -> None:
@@ -135,7 +143,7 @@ def _cut_edge_weight_section(text: str, path: Path) -> tuple[str, list[str] | No
 
 
 def _build(raw: dict, weights: list[str] | None, path: Path, kind: str | None,
-           ids: dict[str, list[str]]) -> RoutingInstance:
+           ids: dict[str, list[str]], distances: str) -> RoutingInstance:
     def fail(problem: str) -> InstanceFormatError:
         return InstanceFormatError(path, problem)
 
@@ -145,15 +153,16 @@ def _build(raw: dict, weights: list[str] | None, path: Path, kind: str | None,
         raise fail("missing DIMENSION")
     if not isinstance(dim, int) or isinstance(dim, bool) or dim < 2:
         raise fail(f"DIMENSION must be an integer >= 2, got {dim!r}")
-    too_big = matrix_memory_problem(dim)
-    if too_big is not None:
-        raise fail(f"DIMENSION {dim} is too large for this machine: {too_big}")
     kind = _resolve_kind(raw, kind, fail)
 
     ewt = raw.get("edge_weight_type")
     if ewt is None:
         raise fail("missing EDGE_WEIGHT_TYPE")
     ewt = str(ewt).strip().upper()
+    dense = keep_matrix(dim, ewt, distances)
+    too_big = matrix_memory_problem(dim) if dense else coordinate_memory_problem(dim)
+    if too_big is not None:
+        raise fail(f"DIMENSION {dim} is too large for this machine: {too_big}")
     coord_type = str(raw.get("node_coord_type", "TWOD_COORDS")).strip().upper()
     if coord_type not in ("TWOD_COORDS", "NO_COORDS"):
         raise fail(f"unsupported NODE_COORD_TYPE {coord_type!r} (only 2-D coordinates)")
@@ -182,9 +191,13 @@ def _build(raw: dict, weights: list[str] | None, path: Path, kind: str | None,
             raise fail(f"EDGE_WEIGHT_SECTION given but EDGE_WEIGHT_TYPE is {ewt}, not EXPLICIT")
         if coords is None:
             raise fail(f"EDGE_WEIGHT_TYPE {ewt} needs a NODE_COORD_SECTION")
-        with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused just below
-            dist = distance_matrix(coords, ewt)
-    overflow = distance_problem(dist)
+        if not np.all(np.isfinite(coords)):
+            raise fail("coordinates must be finite numbers")
+        dist = None
+        if dense:
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused below
+                dist = distance_matrix(coords, ewt)
+    overflow = distance_problem(dist) if dist is not None else _bounding_box_problem(coords, ewt)
     if overflow is not None:
         raise fail(overflow)
 
@@ -198,11 +211,12 @@ def _build(raw: dict, weights: list[str] | None, path: Path, kind: str | None,
             raise fail(f"depot (node {depot + 1}) has demand {demand[depot]:g}; expected 0")
         if depot != 0:
             order = np.array([depot] + [i for i in range(dim) if i != depot])
-            dist = dist[np.ix_(order, order)]
+            dist = None if dist is None else dist[np.ix_(order, order)]
             demand = demand[order]
             coords = None if coords is None else coords[order]
             meta["original_ids"] = (order + 1).tolist()
-    dist.flags.writeable = False  # ours alone: the instance takes it over instead of copying
+    if dist is not None:
+        dist.flags.writeable = False  # ours alone: the instance takes it over, no copy
     try:
         return RoutingInstance(
             name=path.stem, kind=kind, dist=dist, demand=demand, capacity=capacity,
@@ -210,6 +224,18 @@ def _build(raw: dict, weights: list[str] | None, path: Path, kind: str | None,
         )
     except ValueError as exc:
         raise fail(str(exc)) from exc
+
+
+def _bounding_box_problem(coords: np.ndarray, ewt: str) -> str | None:
+    """:func:`distance_problem` without the matrix: from the distance across the bounding
+    box, which no two nodes exceed (great-circle distances are at most half the equator)."""
+    if ewt == "GEO":
+        largest = GEO_RRR * GEO_PI + 1.0
+    else:
+        corners = np.array([coords.min(axis=0), coords.max(axis=0)])
+        with np.errstate(over="ignore", invalid="ignore"):
+            largest = float(distance_matrix(corners, ewt)[0, 1])
+    return distance_bound_problem(largest, coords.shape[0])
 
 
 def _check_sections(raw: dict, fail) -> None:

@@ -48,7 +48,7 @@ def write_instance(instance: RoutingInstance, path: PathLike) -> None:
     else:
         if coords is None:
             raise ValueError(f"{where}: EDGE_WEIGHT_TYPE {ewt} needs coordinates")
-        if not np.array_equal(distance_matrix(coords, ewt), instance.dist):
+        if instance.dense and not np.array_equal(distance_matrix(coords, ewt), instance.dist):
             raise ValueError(f"{where}: dist is not the {ewt} matrix of its coordinates; "
                              "set edge_weight_type='EXPLICIT' to write the matrix itself")
     lines = [

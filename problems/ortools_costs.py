@@ -50,7 +50,7 @@ def cost_scale(instance: RoutingInstance) -> float:
     Choosing the power of ten from the longest arc keeps the relative precision the same for
     unit-square and kilometre-scale float instances (see the module docstring).
     """
-    d = instance.dist
+    d = instance.matrix()
     if np.array_equal(d, np.round(d)):
         return 1.0
     top = float(np.max(np.abs(d)))
@@ -64,7 +64,7 @@ def integer_costs(instance: RoutingInstance) -> tuple[np.ndarray, float]:
     With open routes the arcs into the depot cost 0. Raises ``ValueError`` for costs OR-Tools cannot
     represent (negative, not finite, or too large to sum safely).
     """
-    d = instance.dist
+    d = instance.matrix()
     if not np.all(np.isfinite(d)) or np.any(d < 0):
         raise ValueError(f"{instance.name}: OR-Tools needs finite non-negative distances")
     scale = cost_scale(instance)

@@ -21,9 +21,10 @@ def route_cost(instance: RoutingInstance, route: list[int]) -> float:
     """Travel cost of one route from the depot, closing back to it unless routes are open."""
     if not route:
         return 0.0
-    d = instance.dist
-    nodes = [0, *route] if instance.open_routes else [0, *route, 0]
-    return float(sum(d[a, b] for a, b in zip(nodes[:-1], nodes[1:], strict=True)))
+    nodes = np.array([0, *route] if instance.open_routes else [0, *route, 0], dtype=np.int64)
+    # Added left to right, as the arcs are travelled (np.sum's pairwise order could differ in
+    # the last bit on unrounded instances).
+    return float(sum(instance.arc_costs(nodes[:-1], nodes[1:]).tolist()))
 
 
 def verify(instance: RoutingInstance, routes) -> float:

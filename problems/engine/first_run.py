@@ -24,6 +24,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from ..instance import with_distances
 from ..problem import get_problem
 from .config import LNSConfig
 
@@ -72,7 +73,8 @@ def _source_size(func) -> int:
         return 0
 
 
-def compile_in_parallel(problem: str, pools: dict[str, list]) -> int | None:
+def compile_in_parallel(problem: str, pools: dict[str, list],
+                        layout: str = "matrix") -> int | None:
     """Compile ``pools`` (role -> :class:`~.lns.Operator` records) in a forked child while
     this process compiles the search loop on a tiny instance of ``problem`` (every instance
     record has the same numba types, so the loop is then compiled for any size).
@@ -82,7 +84,8 @@ def compile_in_parallel(problem: str, pools: dict[str, list]) -> int | None:
     waits long for the other whatever the operators cost. Returns how many operators the child
     compiled (0 when it failed, or this process took them all), or ``None`` when no child ran.
     Call it before the first search of a process, while no other thread compiles (a fork
-    copies only the calling thread).
+    copies only the calling thread). ``layout`` is the distance layout the run will use
+    (see :data:`.signatures.LAYOUTS`).
     """
     if not worth_forking():
         return None
@@ -110,16 +113,17 @@ def compile_in_parallel(problem: str, pools: dict[str, list]) -> int | None:
         code = 1
         try:
             while (i := claim(front=True)) is not None:
-                compile_pool([work[i][1]], work[i][0], {})
+                compile_pool([work[i][1]], work[i][0], {}, layout)
             code = 0
         finally:
             os._exit(code)
     try:
-        tiny = get_problem(problem).generate(5, np.random.default_rng(0))
+        tiny = with_distances(get_problem(problem).generate(5, np.random.default_rng(0)),
+                              "coords" if layout == "coords" else "matrix")
         run_lns(tiny, LNSConfig(iterations=1, seed=0),
                 destroy=[noop_destroy], repair=[noop_repair])
         while (i := claim(front=False)) is not None:
-            compile_pool([work[i][1]], work[i][0], {})  # memoised for the run that follows
+            compile_pool([work[i][1]], work[i][0], {}, layout)  # memoised for the next run
         _, status = os.waitpid(pid, 0)
     except BaseException:  # Ctrl-C or a failure here: the child must not outlive us
         try:

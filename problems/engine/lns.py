@@ -11,6 +11,7 @@ the Python driver that builds the typed operator lists; not split yet.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections import namedtuple
@@ -26,7 +27,7 @@ from ..problem import get_problem
 from ..verify import verify
 from .config import LNSConfig
 from .local_search import local_search
-from .signatures import FUNCTION_TYPES, compile_operator
+from .signatures import ROLES, compile_operator, function_type, layout_of
 from .state import (
     best_insertion,
     compact,
@@ -316,18 +317,20 @@ def as_operators(ops, role: str, problem: str) -> list[Operator]:
     return out
 
 
-def compile_pool(ops: list[Operator], role: str, errors: dict[str, str]) -> list:
-    """Each operator compiled against its role's signature (memoised per function).
+def compile_pool(ops: list[Operator], role: str, errors: dict[str, str],
+                 layout: str = "matrix") -> list:
+    """Each operator compiled against its role's signature for ``layout`` (memoised per
+    function and layout).
 
     An operator numba cannot compile comes back as its Python function, with the reason in
     ``errors[f"{role}:{name}"]``; callers decide whether plain Python is acceptable.
     """
     compiled = []
     for op in ops:
-        fn, err = _compiled_cache.get((role, op.func), (None, None))
+        fn, err = _compiled_cache.get((role, layout, op.func), (None, None))
         if fn is None:
-            fn, err = compile_operator(op.func, role, cache=_cacheable(op.func))
-            _compiled_cache[(role, op.func)] = (fn, err)
+            fn, err = compile_operator(op.func, role, cache=_cacheable(op.func), layout=layout)
+            _compiled_cache[(role, layout, op.func)] = (fn, err)
         if err is not None:
             errors[f"{role}:{op.name}"] = err
         compiled.append(fn)
@@ -340,10 +343,15 @@ _compiled_cache: dict = {}
 def compile_error(role: str, func: object) -> str | None:
     """Why numba could not compile operator ``func`` of ``role`` in this process (it then ran
     as plain Python), or ``None`` if it compiled or was never tried."""
-    return _compiled_cache.get((role, func), (None, None))[1]
+    for layout in ("matrix", "coords"):
+        err = _compiled_cache.get((role, layout, func), (None, None))[1]
+        if err is not None:
+            return err
+    return None
 
 
-def _pusher(role: str):
+@functools.cache
+def _pusher(role: str, layout: str):
     """An eagerly typed ``lst.append(f)`` for the role's function type.
 
     ``typed.List.append`` called from Python compiles a specialisation for the *dispatcher's*
@@ -351,7 +359,7 @@ def _pusher(role: str):
     first-class function type the dispatcher is only converted (its address taken), so adding
     an evolved operator to a pool costs microseconds.
     """
-    ftype = FUNCTION_TYPES[role]
+    ftype = function_type(role, layout)
 
     @njit(types.void(types.ListType(ftype), ftype), cache=True)
     def push(lst, f):
@@ -360,7 +368,8 @@ def _pusher(role: str):
     return push
 
 
-_PUSH = {role: _pusher(role) for role in FUNCTION_TYPES}
+for _role in ROLES:  # the matrix layout's pushers are always needed: compile them up front
+    _pusher(_role, "matrix")
 
 
 def _cacheable(func) -> bool:
@@ -430,12 +439,13 @@ def run_lns(
     if not dops or not rops:
         raise ValueError("need at least one destroy and one repair operator")
     errors: dict[str, str] = {}
-    dfun = compile_pool(dops, "destroy", errors)
-    rfun = compile_pool(rops, "repair", errors)
-    ifun = compile_pool(iops, "improve", errors)
+    inst = make_inst(instance)
+    layout = layout_of(inst)
+    dfun = compile_pool(dops, "destroy", errors, layout)
+    rfun = compile_pool(rops, "repair", errors, layout)
+    ifun = compile_pool(iops, "improve", errors, layout)
     python_mode = bool(errors) or bool(numba.config.DISABLE_JIT)
 
-    inst = make_inst(instance)
     cur = new_solution(inst)
     cand = new_solution(inst)
     best = new_solution(inst)
@@ -462,14 +472,14 @@ def run_lns(
         d_list, r_list, i_list = list(dfun), list(rfun), list(ifun)
         search = getattr(_search, "py_func", _search)  # plain function under DISABLE_JIT
     else:
-        d_list = List.empty_list(FUNCTION_TYPES["destroy"])
-        r_list = List.empty_list(FUNCTION_TYPES["repair"])
-        i_list = List.empty_list(FUNCTION_TYPES["improve"])
+        d_list = List.empty_list(function_type("destroy", layout))
+        r_list = List.empty_list(function_type("repair", layout))
+        i_list = List.empty_list(function_type("improve", layout))
         for role, lst, funcs in (
             ("destroy", d_list, dfun), ("repair", r_list, rfun), ("improve", i_list, ifun)
         ):
             for f in funcs:
-                _PUSH[role](lst, f)
+                _pusher(role, layout)(lst, f)
         search = _search
     search(
         inst, cur, cand, best, d_list, r_list, i_list, params, wd, wr, sd, sr, pair, trace, out

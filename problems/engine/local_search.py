@@ -54,11 +54,12 @@ fresh install: about a quarter of ``ahd solve``'s cold start). Two habits keep t
 without changing the machine code that runs. The private kernels are compiled without the
 CPython and first-class-function wrappers numba adds to every function by default: only
 compiled code calls them, and a wrapper that unboxes the ``inst``/``sol``/``Work`` records
-costs 0.1-0.3 s of compilation per kernel. ``_add``, ``_emit`` and ``_write`` have one explicit
+costs 0.1-0.3 s of compilation per kernel. ``_add`` and ``_emit`` have one explicit
 signature: called with constants (``SEG``, ``0``, ``False``), or with a variable that numba
 first types as the constant it starts from, they would otherwise be compiled once per
 combination of literal arguments (twelve copies of ``_add``, six of ``_emit``, two of
-``_write``), and all but one of those copies are never run.
+``_write``), and all but one of those copies are never run. (``_write`` has no fixed signature:
+it is compiled once per kind of ``inst.dist``, matrix or coordinates.)
 
 Over 400 lines: numba kernels (the move evaluations, the granular neighbour scan and the
 descent that calls them) that are read and tuned together; not split yet.
@@ -70,8 +71,6 @@ from collections import namedtuple
 
 import numpy as np
 from numba import njit, types
-
-from .signatures import INST_TYPE, SOL_TYPE
 
 #: Default number of nearest neighbours examined per customer.
 GRANULARITY = 20
@@ -104,7 +103,6 @@ _ADD_SIGNATURE = types.int64(_INT2, *([types.int64] * 8))
 _EMIT_SIGNATURE = types.int64(
     _INT2, types.int64, types.int64, types.int64, types.boolean, _INT1, types.int64
 )
-_WRITE_SIGNATURE = types.void(INST_TYPE, SOL_TYPE, _WORK_TYPE, types.int64, _INT1, types.int64)
 
 
 # --------------------------------------------------------------------------------------------
@@ -230,9 +228,12 @@ def _end(inst, sol, w):
     w.meta[1] = er
 
 
-@_private(_WRITE_SIGNATURE)
+@_private()
 def _write(inst, sol, w, r, buf, m):
-    """Replace the row of route r by ``buf[:m]`` and recompute it."""
+    """Replace the row of route r by ``buf[:m]`` and recompute it (refused, never written past
+    the row, when a bounded row cannot hold ``m``: see ``state.route_width``)."""
+    if m > sol.routes.shape[1]:
+        raise ValueError("local search: a move would overfill a route's row")
     for t in range(m):
         sol.routes[r, t] = buf[t]
     sol.lengths[r] = m

@@ -9,9 +9,12 @@ Operators (seed or evolved) see exactly two records:
     ``max_routes`` the fleet limit (1 for TSP), ``n`` the number of customers. Distances
     between customers are symmetric (readers refuse asymmetric files); only arcs into the
     depot may differ from their reverse, which is how OVRP's free return is encoded.
+    ``dist`` is a matrix, or on instances without one a :class:`~.coord_dist.CoordDist` that
+    computes the same values (``dist[i, j]``, ``dist[i]``, ``dist.shape``, ``dist.max()``).
 
 ``sol`` (mutable, change it only through the functions below)
-    ``routes[r, :lengths[r]]`` the customers of route r in visiting order (the depot is implicit
+    ``routes[r, :lengths[r]]`` the customers of route r in visiting order (rows are ``n + 1``
+    wide except on large instances, see :func:`route_width`; the depot is implicit
     at both ends), ``nroutes[0]`` how many routes are in use (rows ``0..nroutes[0]-1``; some may
     be empty until the engine compacts them), ``route_of[c]`` the route of customer c or -1 when
     c is unassigned, ``pos[c]`` its index inside the route, ``load[r]`` and ``cost[r]`` each
@@ -30,6 +33,7 @@ import numpy as np
 from numba import njit
 
 from ..instance import RoutingInstance
+from .sizing import coordinate_record, matrix_neighbours, route_rows, route_width
 
 Inst = namedtuple("Inst", "dist demand capacity neighbors max_routes n")
 Sol = namedtuple("Sol", "routes lengths route_of pos load cost nroutes")
@@ -41,27 +45,25 @@ NEIGHBOURS = 40
 def make_inst(instance: RoutingInstance, n_neighbors: int = NEIGHBOURS) -> Inst:
     """Build the numba record of an instance (open routes: return arcs cost nothing).
 
-    The record's arrays are writable copies: the instance's own arrays are read-only, and
-    numba types a read-only array differently from the operators' signatures.
+    A dense instance gets a writable copy of its matrix (the instance's own arrays are
+    read-only, and numba types a read-only array differently from the operators'
+    signatures); an instance without one (``instance.dist is None``) gets a
+    :class:`~.coord_dist.CoordDist`, which computes distances from coordinates and reads the
+    same. Neighbour lists are identical either way.
     """
-    dist = instance.dist.copy()
-    if instance.open_routes:
-        dist[1:, 0] = 0.0
     n = instance.n
     k = max(1, min(n_neighbors, n - 1)) if n > 1 else 1
-    if n > 1:
-        sub = instance.dist[1:, 1:].copy()
-        np.fill_diagonal(sub, np.inf)
-        order = np.argsort(sub, axis=1, kind="stable")[:, :k] + 1
+    if instance.dist is None:
+        dist, neighbors = coordinate_record(instance, k)
     else:
-        order = np.zeros((1, 1), dtype=np.int64) + 1
-    neighbors = np.zeros((n + 1, k), dtype=np.int64)
-    neighbors[1:] = order
-    neighbors[0] = np.argsort(instance.dist[0, 1:], kind="stable")[:k] + 1
+        dist = instance.dist.copy()
+        if instance.open_routes:
+            dist[1:, 0] = 0.0
+        neighbors = matrix_neighbours(instance, k)
     cap = float(instance.capacity) if np.isfinite(instance.capacity) else 1e300
     return Inst(
-        dist, instance.demand.astype(np.float64), cap, neighbors, np.int64(instance.max_routes),
-        np.int64(n),
+        dist, instance.demand.astype(np.float64), cap, neighbors,
+        np.int64(route_rows(instance)), np.int64(n),
     )
 
 
@@ -70,7 +72,7 @@ def new_solution(inst: Inst) -> Sol:
     n = int(inst.n)
     r = int(inst.max_routes)
     return Sol(
-        np.zeros((r, n + 1), dtype=np.int64),
+        np.zeros((r, route_width(inst)), dtype=np.int64),
         np.zeros(r, dtype=np.int64),
         np.full(n + 1, -1, dtype=np.int64),
         np.full(n + 1, -1, dtype=np.int64),
@@ -164,6 +166,8 @@ def insert_customer(inst, sol, c, r, p):
         sol.cost[r] = 0.0
         p = 0
     ln = sol.lengths[r]
+    if ln >= sol.routes.shape[1]:
+        raise ValueError("insert_customer: the route's row is full")
     a = node_at(sol, r, p - 1)
     b = node_at(sol, r, p)
     if ln == 0:
@@ -195,17 +199,21 @@ def best_insertion(inst, sol, c, penalty):
     The penalised cost adds ``penalty`` per unit of capacity excess created, which is how the
     engine lets search cross infeasible space. An empty row (left by a destroy) is offered as
     the new route before ``nroutes[0]`` is, so a full fleet or an emptied TSP tour still has a
-    place. Returns ``(-1, -1, inf)`` if nothing is allowed.
+    place. A route whose row is full (see :func:`route_width`) is not offered. Returns
+    ``(-1, -1, inf)`` if nothing is allowed.
     """
     best_r = -1
     best_p = -1
     best = np.inf
     empty = -1
+    width = sol.routes.shape[1]
     for r in range(sol.nroutes[0]):
         ln = sol.lengths[r]
         if ln == 0:
             if empty < 0:
                 empty = r
+            continue
+        if ln >= width:
             continue
         exc = excess_delta(inst, sol, c, r)
         pen = penalty * exc if exc > 0.0 else 0.0
@@ -357,6 +365,9 @@ def from_routes(inst: Inst, routes: list[list[int]]) -> Sol:
         r = int(sol.nroutes[0])
         if r >= inst.max_routes:
             raise ValueError(f"more than {inst.max_routes} routes")
+        if len(route) > sol.routes.shape[1]:
+            raise ValueError(f"a route of {len(route)} customers; rows hold "
+                             f"{sol.routes.shape[1]}")
         sol.nroutes[0] = r + 1
         sol.lengths[r] = len(route)
         sol.routes[r, : len(route)] = route
