@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -39,14 +39,19 @@ class ExportError(ValueError):
     """The candidate cannot be exported as a working module."""
 
 
-def import_lines(source: str, provided: Mapping[str, str] | None = None) -> list[str]:
+def import_lines(source: str | Sequence[str],
+                 provided: Mapping[str, str] | None = None) -> list[str]:
     """The import statements ``source`` needs for the names it uses without binding them.
 
-    ``provided`` maps further names the problem's evaluation namespace provides to the module
-    they come from (a plugin's :meth:`~ahd.plugins.TaskPlugin.export_imports`). Raises
-    ``SyntaxError`` when the source does not parse.
+    ``source`` may be several sources that will share one module (a team's members, each
+    renamed under its own prefix): each is parsed alone, so a team many times the size limit
+    of one candidate (:data:`ahd.syntax.MAX_SOURCE_CHARS`) is still exported. ``provided``
+    maps further names the problem's evaluation namespace provides to the module they come
+    from (a plugin's :meth:`~ahd.plugins.TaskPlugin.export_imports`). Raises ``SyntaxError``
+    when a source does not parse.
     """
-    free = free_names(source)
+    sources = [source] if isinstance(source, str) else list(source)
+    free = set().union(*(free_names(s) for s in sources))
     plain = [PLAIN_IMPORTS[name] for name in free if name in PLAIN_IMPORTS]
     from_imports: dict[str, list[str]] = {}
     for name in sorted(free & set(FROM_IMPORTS)):

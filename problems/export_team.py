@@ -24,7 +24,7 @@ def render_team(
     store: Store, members: dict[str, list[int]], problem: str, header: list[str]
 ) -> str:
     """The module text for ``members`` (role -> candidate ids)."""
-    bodies: list[str] = []
+    bodies: list[str] = []  # each one candidate's size at most: parsed one at a time
     lists: dict[str, list[str]] = {}
     done: dict[int, str] = {}
     for role, ids in members.items():
@@ -38,7 +38,7 @@ def render_team(
                 done[cid] = prefix
             lists.setdefault(role, []).append(f"{role}_{cid}")
     body = "\n\n\n".join(bodies)
-    imports = import_lines(body, {name: STATE_MODULE for name in state_names()})
+    imports = import_lines(bodies, {name: STATE_MODULE for name in state_names()})
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["# " + "-" * 98, f"# Exported by ahd evolve on {stamp}."]
     lines += [f"# {h}" for h in header]

@@ -167,3 +167,28 @@ def test_export_is_stable_apart_from_the_stamp(team, tmp_path):
     other = export_team(store, {"destroy": members["destroy"][:1],
                                 "repair": members["repair"][:1]}, "cvrp", tmp_path, HEADER)
     assert other != first
+
+
+def test_a_team_larger_than_one_candidate_may_be_is_exported(tmp_path):
+    """Each member is within the candidate size limit, the team is not (a TSP run's winning
+    team came to 134,569 characters and its export stopped the run)."""
+    from ahd.syntax import MAX_SOURCE_CHARS
+
+    store = Store(tmp_path / "ahd.sqlite")
+    store.create_run("cvrp", config={"test": True}, seed=0)
+    filler = "".join(f"\n\ndef _pad{i}(x):\n    return x + {i}\n" for i in range(1200))
+    ids = []
+    for name in ("random_removal", "worst_removal", "related_removal"):
+        src = standalone_source("destroy", name) + filler
+        assert len(src) < MAX_SOURCE_CHARS
+        cid, _ = store.add_candidate(Candidate(src, ("destroy",), "cvrp",
+                                               origin=Origin("seed", strategy=name)))
+        ids.append(cid)
+    r_id, _ = store.add_candidate(Candidate(standalone_source("repair", "greedy_repair"),
+                                            ("repair",), "cvrp", origin=Origin("seed")))
+    text = render_team(store, {"destroy": ids, "repair": [r_id]}, "cvrp", HEADER)
+    store.close()
+    assert len(text) > MAX_SOURCE_CHARS
+    module = {}
+    exec(compile(text, "team.py", "exec"), module)
+    assert len(module["DESTROY"]) == 3 and len(module["REPAIR"]) == 1
