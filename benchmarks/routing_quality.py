@@ -71,15 +71,17 @@ def solve_nn(instance: RoutingInstance, time_limit: float, seed: int = 0):
 
 
 def _sub_instance(inst: RoutingInstance, k: int = 10) -> RoutingInstance:
-    """The depot and the first ``k`` customers: same kind and dtypes, for a numba warm-up."""
+    """The depot and the first ``k`` customers: same kind, dtypes and distance layout (matrix
+    or coordinates), for a numba warm-up."""
     m = min(k, inst.n) + 1
     return RoutingInstance(
         name=f"{inst.name}-warmup",
         kind=inst.kind,
-        dist=inst.dist[:m, :m].copy(),
+        dist=None if inst.dist is None else inst.dist[:m, :m].copy(),
         demand=inst.demand[:m].copy(),
         capacity=inst.capacity,
         coords=None if inst.coords is None else inst.coords[:m].copy(),
+        edge_weight_type=inst.edge_weight_type,
     )
 
 

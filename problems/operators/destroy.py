@@ -130,9 +130,9 @@ def _select(key, item, length, kth):
 
 
 @njit(cache=True, inline="always")
-def _shaw_key(drow, demand, dr, inv, wq, c):
-    """Shaw relatedness of c to the reference customer (smaller is more related)."""
-    return drow[c] * inv + wq * abs(dr - demand[c])
+def _shaw_key(dist, r, demand, dr, inv, wq, c):
+    """Shaw relatedness of c to the reference customer r (smaller is more related)."""
+    return dist[r, c] * inv + wq * abs(dr - demand[c])
 
 
 @njit(cache=True, inline="always")
@@ -322,7 +322,6 @@ def related_removal(inst, sol, n_remove, removed):
         scale = dist[r, inst.neighbors[r, col]]
         inv = 1.0 / scale if scale > 0.0 else 1.0
         dr = demand[r]
-        drow = dist[r]
         pick = int(np.random.random() ** RELATED_P * length)
         c = -1
         if pick < small:
@@ -333,7 +332,7 @@ def related_removal(inst, sol, n_remove, removed):
                 if route_of[x] < 0:
                     continue
                 seen += 1
-                v = _shaw_key(drow, demand, dr, inv, wq, x)
+                v = _shaw_key(dist, r, demand, dr, inv, wq, x)
                 if cnt <= pick:
                     cnt = _sorted_insert(bk, bi, cnt, v, x)
                 elif v < bk[pick]:
@@ -343,13 +342,13 @@ def related_removal(inst, sol, n_remove, removed):
         elif length > RELATED_SAMPLE:
             for j in range(RELATED_SAMPLE):
                 x = pool[np.random.randint(0, length)]
-                _sorted_insert(bk, bi, j, _shaw_key(drow, demand, dr, inv, wq, x), x)
+                _sorted_insert(bk, bi, j, _shaw_key(dist, r, demand, dr, inv, wq, x), x)
             c = bi[pick * RELATED_SAMPLE // length]
         if c < 0:  # exact, one pass keeping the pick + 1 smallest keys (pick <= SAMPLE here)
             cnt = 0
             for i in range(length):
                 x = pool[i]
-                v = _shaw_key(drow, demand, dr, inv, wq, x)
+                v = _shaw_key(dist, r, demand, dr, inv, wq, x)
                 if cnt <= pick:
                     cnt = _sorted_insert(bk, bi, cnt, v, x)
                 elif v < bk[pick]:

@@ -118,7 +118,6 @@ def _cheapest(dist, routes, lengths, load, nr, c, dem, cap, penalty):
     on large instances: with symmetric customer distances d(a, c) is the previous position's
     d(c, b), so the scan reads c's row sequentially instead of one matrix row per position.
     """
-    crow = dist[c]
     d0c = dist[0, c]
     best = np.inf
     br = -1
@@ -134,7 +133,7 @@ def _cheapest(dist, routes, lengths, load, nr, c, dem, cap, penalty):
         dac = d0c
         for p in range(ln + 1):
             b = routes[r, p] if p < ln else 0
-            dcb = crow[b]
+            dcb = dist[c, b]
             d = dac + dcb - dist[a, b] + pen
             if d < best:
                 best = d
@@ -226,7 +225,6 @@ def blink_repair(inst, sol, removed, k, penalty):
     for i in range(k):
         c = order[i]
         dem = inst.demand[c]
-        crow = dist[c]
         d0c = dist[0, c]
         best = np.inf
         br = -1
@@ -242,7 +240,7 @@ def blink_repair(inst, sol, removed, k, penalty):
             dac = d0c
             for p in range(ln + 1):
                 b = routes[r, p] if p < ln else 0
-                dcb = crow[b]
+                dcb = dist[c, b]
                 if gap == 0:
                     gap = _blink_gap(log_keep)
                 else:
@@ -275,14 +273,13 @@ def _scan_route(dist, routes, ln, r, c):
     The predecessor (not the index) stays valid while other insertions shift positions; it is
     stale only when an insertion lands right after it, which the caller detects.
     """
-    crow = dist[c]
     best = np.inf
     bpred = 0
     a = 0
     dac = dist[0, c]
     for p in range(ln + 1):
         b = routes[r, p] if p < ln else 0
-        dcb = crow[b]
+        dcb = dist[c, b]
         d = dac + dcb - dist[a, b]
         if d < best:
             best = d
