@@ -71,6 +71,7 @@ from collections import namedtuple
 
 import numpy as np
 from numba import njit, types
+from numba.extending import overload
 
 #: Default number of nearest neighbours examined per customer.
 GRANULARITY = 20
@@ -228,16 +229,29 @@ def _end(inst, sol, w):
     w.meta[1] = er
 
 
-@_private()
 def _write(inst, sol, w, r, buf, m):
     """Replace the row of route r by ``buf[:m]`` and recompute it (refused, never written past
-    the row, when a bounded row cannot hold ``m``: see ``state.route_width``)."""
-    if m > sol.routes.shape[1]:
-        raise ValueError("local search: a move would overfill a route's row")
-    for t in range(m):
-        sol.routes[r, t] = buf[t]
-    sol.lengths[r] = m
-    _commit(inst, sol, w, r)
+    the row, when a bounded row cannot hold ``m``: see ``sizing.route_width``).
+
+    Compiled through :func:`_write_overload`, once per distance layout of ``inst`` (an explicit
+    signature would fix one layout; a plain dispatcher would also compile a copy specialised
+    on a literal ``m`` that never runs).
+    """
+    raise NotImplementedError("compiled code only")
+
+
+@overload(_write, jit_options={"cache": True, "no_cpython_wrapper": True,
+                               "no_cfunc_wrapper": True})
+def _write_overload(inst, sol, w, r, buf, m):
+    def impl(inst, sol, w, r, buf, m):
+        if m > sol.routes.shape[1]:
+            raise ValueError("local search: a move would overfill a route's row")
+        for t in range(m):
+            sol.routes[r, t] = buf[t]
+        sol.lengths[r] = m
+        _commit(inst, sol, w, r)
+
+    return impl
 
 
 @_private(_EMIT_SIGNATURE)
