@@ -70,7 +70,7 @@ def solve_nn(instance: RoutingInstance, time_limit: float, seed: int = 0):
     return routes, routes_cost(instance, routes)
 
 
-def _sub_instance(inst: RoutingInstance, k: int = 10) -> RoutingInstance:
+def sub_instance(inst: RoutingInstance, k: int = 10) -> RoutingInstance:
     """The depot and the first ``k`` customers: same kind, dtypes and distance layout (matrix
     or coordinates), for a numba warm-up."""
     m = min(k, inst.n) + 1
@@ -88,7 +88,7 @@ def _sub_instance(inst: RoutingInstance, k: int = 10) -> RoutingInstance:
 def solve_ahd(instance: RoutingInstance, time_limit: float, seed: int = 0):
     from ahd.problems.engine.lns import LNSConfig, run_lns
 
-    run_lns(_sub_instance(instance), LNSConfig(time_limit=0.2, seed=seed))  # compile, untimed
+    run_lns(sub_instance(instance), LNSConfig(time_limit=0.2, seed=seed))  # compile, untimed
     t = time.perf_counter()
     res = run_lns(instance, LNSConfig(time_limit=time_limit, seed=seed))
     solve_ahd.extra = {
