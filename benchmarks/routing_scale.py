@@ -282,7 +282,24 @@ def gap_table(title: str, recs: list[dict]) -> list[str]:
     return [f"## {title}", "", *common.markdown_table(header, rows),
             summary_row("mean over instances every column at this time solved (instances)", means),
             *([summary_row("ahd - pyvrp, paired by instance and seed", diffs)]
-              if any(diffs) else []), ""]
+              if any(diffs) else []), "", *monotone(recs)]
+
+
+def monotone(recs: list[dict]) -> list[str]:
+    """Per solver, how many (instance, seed) runs ended worse with the longer time limit."""
+    lines = []
+    for s in ALL_SOLVERS:
+        cost = {(r["name"], r["seed"], r["time_limit"]): r["cost"] for r in recs
+                if r["solver"] == s and "gap" in r}
+        times = sorted({t for _, _, t in cost})
+        for lo, hi in zip(times[:-1], times[1:], strict=True):
+            pairs = [(cost[(x, seed, lo)], c) for (x, seed, t), c in cost.items()
+                     if t == hi and (x, seed, lo) in cost]
+            worse = sum(c_hi > c_lo for c_lo, c_hi in pairs)
+            if pairs:
+                lines.append(f"- {s}: {worse} of {len(pairs)} (instance, seed) runs ended worse"
+                             f" at {hi:g} s than at {lo:g} s.")
+    return [*lines, ""] if lines else []
 
 
 def cost_table(recs: list[dict]) -> list[str]:
