@@ -8,7 +8,7 @@ Every (instance, time limit, seed, solver) run is a fresh single-threaded proces
   the parent re-costs every reference ``.sol`` beside a selected instance (X and Belgium) with
   the trusted verifier (``ahd.problems.verify.verify``) and refuses, in one line, a file whose
   recomputed cost differs from its reference: every gap is measured against a checked value.
-- Memory. Instances are read with ``distances="auto"``: above 1,800 nodes without a matrix
+- Memory. Instances are read with ``distances="auto"``: above 4,000 nodes without a matrix
   (``ahd`` computes distances from coordinates). PyVRP and OR-Tools need the dense integer
   matrix (``baselines.int_matrix``); where it cannot fit, the run is ``no memory`` untried.
   Each worker's address space is limited to ``--mem-gib`` (default: memory available at start

@@ -58,7 +58,7 @@ def solve(
     ] = None,
     pipeline: Annotated[str, typer.Option(help=PIPELINE_HELP)] = "lns",
     distances: Annotated[str, typer.Option(
-        help="auto (a distance matrix up to 1,800 nodes, distances computed from coordinates "
+        help="auto (a distance matrix up to 4,000 nodes, distances computed from coordinates "
              "beyond: memory that grows with n), matrix, or coords; same costs either way")
     ] = "auto",
 ) -> None:

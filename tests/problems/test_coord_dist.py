@@ -120,7 +120,7 @@ def test_a_large_instance_solves_feasibly_within_its_bounded_rows():
     n = 2500
     coords = rng.integers(0, 2000, (n + 1, 2)).astype(float)
     demand = np.r_[0.0, rng.integers(1, 4, n)].astype(float)
-    inst = make_instance("big", "cvrp", coords, demand, 30.0, "EUC_2D")
+    inst = make_instance("big", "cvrp", coords, demand, 30.0, "EUC_2D", distances="coords")
     assert not inst.dense
     result = run_lns(inst, LNSConfig(iterations=30, seed=0))
     assert verify(inst, result.routes) == result.cost
