@@ -10,7 +10,8 @@ Operators (seed or evolved) see exactly two records:
     between customers are symmetric (readers refuse asymmetric files); only arcs into the
     depot may differ from their reverse, which is how OVRP's free return is encoded.
     ``dist`` is a matrix, or on instances without one a :class:`~.coord_dist.CoordDist` that
-    computes the same values (``dist[i, j]``, ``dist[i]``, ``dist.shape``, ``dist.max()``).
+    computes the same values (``dist[i, j]``, ``dist[i]``, ``dist.shape``, ``dist.max()``):
+    read single distances ``dist[i, j]``; a whole row ``dist[i]`` then costs O(n) each time.
 
 ``sol`` (mutable, change it only through the functions below)
     ``routes[r, :lengths[r]]`` the customers of route r in visiting order (rows are ``n + 1``
