@@ -15,6 +15,9 @@ from typing import Any
 
 import numpy as np
 
+#: How training files are divided between evolution and validation (see ``split``).
+SPLITS = ("alternate", "largest")
+
 
 @dataclass
 class PlanningTaskConfig:
@@ -25,7 +28,13 @@ class PlanningTaskConfig:
     domain_dir : Path
         A folder with ``domain.pddl`` and ``training/**/*.pddl`` (IPC 2023 learning track).
     n_train, n_validation : int
-        Tasks kept from each half of the alternate split, evenly spread (0 = all).
+        Tasks kept from each half of the split, evenly spread (0 = all).
+    split : str
+        ``"alternate"``: even positions of the name-ordered training files train, odd ones
+        validate, so both cover every size. ``"largest"``: the ``n_validation`` largest files
+        (by bytes; the larger half when 0) validate and training is spread over the rest, so
+        the winner is chosen on tasks larger than any it was evolved on, as the test sets of
+        the learning track are (``--set split=largest``).
     max_expansions : int
         Expansion limit per task (decides fitness; independent of machine load).
     time_limit : float
@@ -42,6 +51,7 @@ class PlanningTaskConfig:
     domain_dir: Path
     n_train: int = 16
     n_validation: int = 32
+    split: str = "alternate"
     max_expansions: int = 20_000
     time_limit: float = 2.0
     smoke_expansions: int = 2_000
@@ -54,6 +64,8 @@ class PlanningTaskConfig:
         for name in ("n_train", "n_validation"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0 (0 keeps every task)")
+        if self.split not in SPLITS:
+            raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {self.split!r}")
         for name in ("max_expansions", "smoke_expansions"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
@@ -99,8 +111,15 @@ def spread(items: list[Any], n: int) -> list[Any]:
     return [items[i] for i in picks]
 
 
-def split_tasks(files: list[Path], n_train: int, n_validation: int) -> dict[str, list[Path]]:
-    """Alternate split (even positions train, odd validate), then :func:`spread` each half."""
+def split_tasks(files: list[Path], n_train: int, n_validation: int,
+                split: str = "alternate") -> dict[str, list[Path]]:
+    """Divide ``files`` (name order) as ``split`` says, then :func:`spread` each part."""
+    if split == "largest":
+        by_size = sorted(files, key=lambda p: (p.stat().st_size, _natural(p)))
+        k = n_validation if 0 < n_validation < len(files) else len(files) // 2
+        larger = set(by_size[len(files) - k:])
+        return {"train": spread([p for p in files if p not in larger], n_train),
+                "validation": [p for p in files if p in larger]}
     return {"train": spread(files[0::2], n_train), "validation": spread(files[1::2],
                                                                         n_validation)}
 
@@ -116,8 +135,8 @@ def check_tasks(config: PlanningTaskConfig) -> None:
     from .pddl_io import read_task
 
     domain, files = find_tasks(config.domain_dir)
-    for split in split_tasks(files, config.n_train, config.n_validation).values():
-        for path in split:
+    for part in split_tasks(files, config.n_train, config.n_validation, config.split).values():
+        for path in part:
             read_task(domain, path)
 
 

@@ -14,6 +14,8 @@ order (which is size order in that benchmark), are split alternately: even posit
 odd positions validate, so both halves cover the whole size range. ``n_train`` and
 ``n_validation`` then keep that many tasks of each half, evenly spread over it (``0`` keeps
 all). The winner is chosen on the validation half, never on the tasks it was evolved on.
+``--set split=largest`` validates on the largest training files instead (the learning track's
+test tasks are larger than its training tasks).
 
 Fitness (lower is better)
 -------------------------
@@ -123,7 +125,7 @@ class PlanningTask:
         self.config = config
         self.pool = pool
         self.domain_file, files = find_tasks(config.domain_dir)
-        self.files = split_tasks(files, config.n_train, config.n_validation)
+        self.files = split_tasks(files, config.n_train, config.n_validation, config.split)
         self.domain_name = config.domain_dir.resolve().name
         self._prepared: dict[str, list[_Prepared]] = {}
         self._profile: DomainProfile | None = None

@@ -75,6 +75,21 @@ def test_tasks_split_alternately_and_spread_over_sizes(suite):
     assert len(whole["train"]) + len(whole["validation"]) == len(files)
 
 
+def test_largest_split_validates_on_the_largest_tasks(suite):
+    _, files = find_tasks(suite / "blocksworld")
+    size = {f: f.stat().st_size for f in files}
+    split = split_tasks(files, 2, 3, "largest")
+    assert len(split["validation"]) == 3 and len(split["train"]) == 2
+    assert min(size[f] for f in split["validation"]) >= max(size[f] for f in files
+                                                           if f not in split["validation"])
+    assert not set(split["train"]) & set(split["validation"])
+    half = split_tasks(files, 0, 0, "largest")
+    assert len(half["validation"]) == len(files) // 2
+    assert len(half["train"]) + len(half["validation"]) == len(files)
+    with pytest.raises(ValueError, match="split must be one of"):
+        PlanningTaskConfig(suite / "blocksworld", split="biggest")
+
+
 def test_task_folders_and_config_are_checked(tmp_path, suite):
     with pytest.raises(ValueError, match="no domain.pddl"):
         find_tasks(tmp_path)
