@@ -1,0 +1,165 @@
+"""Whether a heuristic is *direct*: from every non-goal state some successor is strictly lower.
+
+Corrêa, Pereira & Seipp's property-guided synthesis feeds states where a heuristic fails this
+back to the model until it holds on sampled states: a direct heuristic lets plain
+hill-climbing reach the goal, one step down at a time. This module is the trusted side of
+that loop: it samples states of a ground task (along a plan, and by random walks from the
+initial state), evaluates the heuristic on each and on all its successors, and reports
+
+- the directness rate: among sampled non-goal states that are not recognisably dead ends,
+  the fraction with a successor of strictly lower value;
+- dead-end recognition: among sampled states that are provably dead ends (no relaxed plan
+  exists, ``h_add`` is infinite), the fraction the heuristic gives an infinite value;
+- counterexamples as readable atoms with the successors' values, for a fix-up prompt.
+
+Evaluating every successor costs one heuristic call per (state, applicable operator), so
+callers bound the number of states.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .heuristics import Heuristic, PythonHeuristic, load_heuristic
+from .heuristics.builtin import evaluate
+from .heuristics.relaxed import scratch
+from .lifted import Atom
+from .state import applicable_ops, apply_op, is_goal
+from .task import Task
+
+__all__ = ["Counterexample", "DirectnessReport", "check_directness", "sample_states",
+           "state_function"]
+
+StateFn = Callable[[np.ndarray], float]
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """A non-goal state with no strictly lower successor."""
+
+    atoms: tuple[Atom, ...]
+    value: float
+    successors: tuple[tuple[str, float], ...]  # (operator, value), lowest first
+
+    def text(self, max_atoms: int = 40, max_successors: int = 8) -> str:
+        """Readable form: the state's atoms and what each successor scores."""
+        shown = " ".join("(" + " ".join(a) + ")" for a in self.atoms[:max_atoms])
+        more = len(self.atoms) - max_atoms
+        succ = ", ".join(f"{op} -> {_fmt(v)}" for op, v in self.successors[:max_successors])
+        extra = len(self.successors) - max_successors
+        return (f"state with h = {_fmt(self.value)}: {shown}"
+                + (f" ... ({more} more atoms)" if more > 0 else "")
+                + f"\n  successors: {succ or 'none (no applicable operator)'}"
+                + (f", ... ({extra} more)" if extra > 0 else ""))
+
+
+@dataclass(frozen=True)
+class DirectnessReport:
+    """What :func:`check_directness` found on one task's sampled states."""
+
+    checked: int  # non-goal states that are not provable dead ends
+    direct: int  # of those, with a strictly lower successor
+    dead_ends: int  # sampled states that are provable dead ends
+    recognised: int  # of those, given an infinite value
+    counterexamples: tuple[Counterexample, ...] = field(default=())
+
+    @property
+    def rate(self) -> float:
+        """Directness rate (1.0 when nothing was checked)."""
+        return self.direct / self.checked if self.checked else 1.0
+
+    @property
+    def dead_end_rate(self) -> float:
+        """Fraction of provable dead ends recognised (1.0 when none was sampled)."""
+        return self.recognised / self.dead_ends if self.dead_ends else 1.0
+
+
+def _fmt(v: float) -> str:
+    return "inf" if math.isinf(v) else f"{v:g}"
+
+
+def state_function(heuristic: Heuristic | str, task: Task) -> StateFn:
+    """``packed state -> value`` for a built-in or Python heuristic (``init`` run once)."""
+    heuristic = load_heuristic(heuristic)
+    if isinstance(heuristic, PythonHeuristic):
+        bound = heuristic.bind(task)
+        return lambda bits: float(bound(task.state_atoms(bits)))
+    arrays, work = task.arrays(), scratch(task)
+    return lambda bits: float(evaluate(heuristic.hid, np.ascontiguousarray(bits), arrays, work))
+
+
+def _successors(task: Task, bits: np.ndarray, buf: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    arrays = task.arrays()
+    k = applicable_ops(bits, arrays, buf)
+    out = []
+    for o in buf[:k]:
+        nxt = np.empty_like(bits)
+        apply_op(bits, arrays, int(o), nxt)
+        out.append((int(o), nxt))
+    return out
+
+
+def sample_states(task: Task, rng: np.random.Generator, walks: int = 10, length: int = 20,
+                  plan: Sequence[int] = ()) -> list[np.ndarray]:
+    """Distinct states: those along ``plan`` (operator ids from the initial state), then the
+    states of ``walks`` random walks of up to ``length`` steps from the initial state."""
+    buf = np.empty(max(task.n_ops, 1), dtype=np.int32)
+    arrays = task.arrays()
+    seen: dict[bytes, np.ndarray] = {}
+    state = task.init_bits
+    seen[state.tobytes()] = state
+    for o in plan:
+        nxt = np.empty_like(state)
+        apply_op(state, arrays, int(o), nxt)
+        state = nxt
+        seen.setdefault(state.tobytes(), state)
+    for _ in range(walks):
+        state = task.init_bits
+        for _ in range(length):
+            k = applicable_ops(state, arrays, buf)
+            if k == 0:
+                break
+            nxt = np.empty_like(state)
+            apply_op(state, arrays, int(buf[rng.integers(k)]), nxt)
+            state = nxt
+            seen.setdefault(state.tobytes(), state)
+    return list(seen.values())
+
+
+def check_directness(heuristic: Heuristic | str | StateFn, task: Task,
+                     states: Sequence[np.ndarray], max_counterexamples: int = 3
+                     ) -> DirectnessReport:
+    """Directness and dead-end recognition of ``heuristic`` on ``states`` (see module doc).
+
+    ``heuristic`` may also be a state function (:func:`state_function`), e.g. one bound
+    once and reused over several calls.
+    """
+    h = heuristic if callable(heuristic) and not isinstance(heuristic, Heuristic) else \
+        state_function(heuristic, task)
+    relaxed = state_function("hadd", task)
+    arrays = task.arrays()
+    buf = np.empty(max(task.n_ops, 1), dtype=np.int32)
+    checked = direct = dead = recognised = 0
+    examples: list[Counterexample] = []
+    for bits in states:
+        if is_goal(bits, arrays):
+            continue
+        value = h(bits)
+        if math.isinf(relaxed(bits)):
+            dead += 1
+            recognised += math.isinf(value) and value > 0
+            continue
+        checked += 1
+        succ = [(o, h(nxt)) for o, nxt in _successors(task, bits, buf)]
+        if any(v < value for _, v in succ):
+            direct += 1
+        elif len(examples) < max_counterexamples:
+            ranked = sorted(succ, key=lambda item: item[1])
+            examples.append(Counterexample(
+                tuple(sorted(task.state_atoms(bits))), value,
+                tuple((task.op_name(o), v) for o, v in ranked)))
+    return DirectnessReport(checked, direct, dead, recognised, tuple(examples))
