@@ -23,7 +23,7 @@ def test_team_child_loads_and_compiles_each_operator_once():
     }
 
     def candidate_compilations():
-        return [f for _, f in lns._compiled_cache if f.__module__.startswith("ahd_candidate_")]
+        return [f for _, _, f in lns._compiled_cache if f.__module__.startswith("ahd_candidate_")]
 
     loaded, compiled = len(child._LOADED), len(candidate_compilations())
     out = run_team_lns(request)

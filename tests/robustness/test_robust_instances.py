@@ -85,9 +85,9 @@ CASES: dict[str, tuple[bytes, str]] = {
         "missing DEMAND_SECTION"),
     "missing_depot_section": (_replace("DEPOT_SECTION\n1\n-1\n", "")(GOOD).encode(),
                               "missing DEPOT_SECTION"),
-    "dimension_too_large_for_memory": (
+    "dimension_too_large_for_memory": (  # too large even without a matrix (EUC_2D)
         _replace("DIMENSION : 4", "DIMENSION : 100000000")(GOOD).encode(),
-        "is too large for this machine: the 100000000 x 100000000 distance matrix needs"),
+        "is too large for this machine: 100000000 nodes need about"),
     "row_missing_a_value": (_replace("2 3 4", "2 3")(GOOD).encode(),
                             "NODE_COORD_SECTION row 2 has 1 values"),
     "fewer_rows_than_dimension": (_replace("4 0 2\n", "")(GOOD).encode(),
