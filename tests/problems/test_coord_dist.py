@@ -8,7 +8,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from numba import njit
+from typer.testing import CliRunner
 
+from ahd.cli import app
 from ahd.problems.distances import SUPPORTED_EDGE_WEIGHT_TYPES, distance_matrix
 from ahd.problems.engine.config import LNSConfig
 from ahd.problems.engine.coord_dist import CoordDist, arc, coord_arrays
@@ -141,3 +143,19 @@ def test_a_huge_dimension_is_refused_before_reading_coordinates(tmp_path):
     with pytest.raises(InstanceFormatError, match="too large for this machine") as err:
         read_instance(path)
     assert "\n" not in str(err.value)
+
+
+# In this file, not test_solve_cli.py: the same test worker then compiles the coordinate
+# layout once (pytest-xdist --dist loadfile).
+@pytest.mark.slow
+def test_solve_without_a_distance_matrix_gives_the_same_cost(tmp_path):
+    inst = x_cvrp(50, np.random.default_rng(2))
+    path = tmp_path / "x50.vrp"
+    write_instance(inst, path)
+    costs = []
+    for mode in ("matrix", "coords"):
+        res = CliRunner().invoke(app, ["solve", "--instance", str(path), "--iterations", "40",
+                                       "--time", "1m", "--distances", mode])
+        assert res.exit_code == 0, res.output
+        costs.append(res.output.split("cost ")[1].split()[0])
+    assert costs[0] == costs[1]

@@ -59,17 +59,3 @@ def test_bad_arguments_are_clear_errors(args):
     res = runner.invoke(app, args)
     assert res.exit_code == 2
     assert "error:" in res.output
-
-
-@pytest.mark.slow
-def test_solve_without_a_distance_matrix_gives_the_same_cost(tmp_path):
-    inst = x_cvrp(50, np.random.default_rng(2))
-    path = tmp_path / "x50.vrp"
-    write_instance(inst, path)
-    costs = []
-    for mode in ("matrix", "coords"):
-        res = runner.invoke(app, ["solve", "--instance", str(path), "--iterations", "40",
-                                  "--time", "1m", "--distances", mode])
-        assert res.exit_code == 0, res.output
-        costs.append(res.output.split("cost ")[1].split()[0])
-    assert costs[0] == costs[1]
