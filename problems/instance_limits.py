@@ -85,6 +85,13 @@ def available_memory() -> int | None:
     return found
 
 
+def _short_of(need: float, available: int | None) -> int | None:
+    """The bytes available when ``need`` exceeds them, else ``None`` (unknown: allowed)."""
+    if available is None:
+        available = available_memory()
+    return None if available is None or need <= available else available
+
+
 def matrix_memory_problem(m: int, available: int | None = None) -> str | None:
     """Why an ``m x m`` float64 distance matrix cannot be built here, or ``None`` if it can.
 
@@ -99,9 +106,8 @@ def matrix_memory_problem(m: int, available: int | None = None) -> str | None:
     """
     matrix = 8.0 * m * m
     peak = MATRIX_PEAK_FACTOR * matrix
+    available = _short_of(peak, available)
     if available is None:
-        available = available_memory()
-    if available is None or peak <= available:
         return None
     return (f"the {m} x {m} distance matrix needs {format_bytes(matrix)} (about "
             f"{format_bytes(peak)} while it is built and solved), but only "
@@ -110,9 +116,8 @@ def matrix_memory_problem(m: int, available: int | None = None) -> str | None:
 
 def file_size_problem(size: int, available: int | None = None) -> str | None:
     """Why a file of ``size`` bytes cannot be read into memory here, or ``None``."""
+    available = _short_of(size, available)
     if available is None:
-        available = available_memory()
-    if available is None or size <= available:
         return None
     return (f"file is {format_bytes(size)}, more than the {format_bytes(available)} of memory "
             "available to read it")
@@ -151,9 +156,8 @@ def coordinate_memory_problem(m: int, available: int | None = None) -> str | Non
     the solution and search arrays, about :data:`COORDINATE_BYTES_PER_NODE` bytes a node.
     """
     need = COORDINATE_BYTES_PER_NODE * m
+    available = _short_of(need, available)
     if available is None:
-        available = available_memory()
-    if available is None or need <= available:
         return None
     return (f"{m} nodes need about {format_bytes(need)} even without a distance matrix, but "
             f"only {format_bytes(available)} of memory is available")

@@ -29,13 +29,15 @@ from numba.extending import overload, overload_attribute, overload_method
 
 from ..distances import GEO_RRR, geo_radians
 
-__all__ = ["CODES", "CoordDist", "arc", "coord_arrays", "make_coord_dist", "neighbours_and_top"]
+__all__ = ["CODES", "CoordDist", "arc", "make_coord_dist", "neighbours_and_top"]
 
-#: ``x``, ``y`` coordinates (``GEO``: latitude and longitude in radians); ``code`` the distance
-#: type; ``open_depot`` 1 when arcs into the depot cost nothing (open routes); ``m`` nodes;
-#: ``top`` the largest distance (what ``dist.max()`` returns).
 class CoordDist(namedtuple("CoordDist", "x y code open_depot m top")):
-    """Coordinates standing in for a distance matrix (compiled code indexes it like one)."""
+    """Coordinates standing in for a distance matrix (compiled code indexes it like one).
+
+    ``x``, ``y`` coordinates (``GEO``: latitude and longitude in radians); ``code`` the
+    distance type; ``open_depot`` 1 when arcs into the depot cost nothing (open routes); ``m``
+    nodes; ``top`` the largest distance (what ``dist.max()`` returns).
+    """
 
     __slots__ = ()
 
@@ -47,6 +49,7 @@ class CoordDist(namedtuple("CoordDist", "x y code open_depot m top")):
     def shape(self) -> tuple[int, int]:
         """``(m, m)``, the matrix's shape."""
         return int(self.m), int(self.m)
+
 
 EUC_2D, CEIL_2D, FLOAT_2D, MAN_2D, MAX_2D, ATT, GEO = range(7)
 #: Edge weight types computed on demand, and their codes.
@@ -178,8 +181,9 @@ def neighbours_and_top(x, y, code, k):
 
 
 def make_coord_dist(coords: np.ndarray, edge_weight_type: str, open_routes: bool,
-                    top: float) -> CoordDist:
-    """The record for ``coords`` (``(m, 2)``, read-only is fine: it is never written)."""
+                    top: float = 0.0) -> CoordDist:
+    """The record for ``coords`` (``(m, 2)``, read-only is fine: it is never written); ``top``
+    is filled in once :func:`neighbours_and_top` has measured it."""
     code = CODES[edge_weight_type.strip().upper()]
     c = np.ascontiguousarray(coords, dtype=np.float64)
     if code == GEO:
@@ -189,9 +193,3 @@ def make_coord_dist(coords: np.ndarray, edge_weight_type: str, open_routes: bool
     return CoordDist(x, y, np.int64(code), np.int64(1 if open_routes else 0),
                      np.int64(c.shape[0]), float(top))
 
-
-def coord_arrays(coords: np.ndarray, edge_weight_type: str) -> tuple[np.ndarray, np.ndarray,
-                                                                     int]:
-    """The ``x``, ``y`` arrays and code :func:`neighbours_and_top` reads."""
-    d = make_coord_dist(coords, edge_weight_type, False, 0.0)
-    return d.x, d.y, int(d.code)

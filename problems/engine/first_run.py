@@ -118,8 +118,7 @@ def compile_in_parallel(problem: str, pools: dict[str, list],
         finally:
             os._exit(code)
     try:
-        tiny = with_distances(get_problem(problem).generate(5, np.random.default_rng(0)),
-                              "coords" if layout == "coords" else "matrix")
+        tiny = with_distances(get_problem(problem).generate(5, np.random.default_rng(0)), layout)
         run_lns(tiny, LNSConfig(iterations=1, seed=0),
                 destroy=[noop_destroy], repair=[noop_repair])
         while (i := claim(front=False)) is not None:

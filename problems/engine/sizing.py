@@ -14,7 +14,7 @@ import numpy as np
 
 from ..instance import RoutingInstance
 from ..instance_limits import distance_bound_problem
-from .coord_dist import CoordDist, coord_arrays, make_coord_dist, neighbours_and_top
+from .coord_dist import CoordDist, make_coord_dist, neighbours_and_top
 
 __all__ = ["EXTRA_ROUTES", "MIN_WIDTH", "SOLUTION_CELLS", "coordinate_record",
            "matrix_neighbours", "route_rows", "route_width"]
@@ -45,15 +45,14 @@ def matrix_neighbours(instance: RoutingInstance, k: int) -> np.ndarray:
 
 def coordinate_record(instance: RoutingInstance, k: int) -> tuple[CoordDist, np.ndarray]:
     """Distances on demand and the same neighbour lists the matrix would give."""
-    x, y, code = coord_arrays(instance.coords, instance.edge_weight_type)
-    neighbors, top, finite = neighbours_and_top(x, y, code, k)
+    dist = make_coord_dist(instance.coords, instance.edge_weight_type, instance.open_routes)
+    neighbors, top, finite = neighbours_and_top(dist.x, dist.y, dist.code, k)
     if instance.n == 1:
         neighbors[1, 0] = 1
     problem = distance_bound_problem(top if finite else math.inf, instance.n + 1)
     if problem:
         raise ValueError(f"{instance.name}: {problem}")
-    dist = make_coord_dist(instance.coords, instance.edge_weight_type, instance.open_routes, top)
-    return dist, neighbors
+    return dist._replace(top=float(top)), neighbors
 
 
 def route_rows(instance: RoutingInstance) -> int:

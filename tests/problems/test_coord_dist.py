@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from ahd.cli import app
 from ahd.problems.distances import SUPPORTED_EDGE_WEIGHT_TYPES, distance_matrix
 from ahd.problems.engine.config import LNSConfig
-from ahd.problems.engine.coord_dist import CoordDist, arc, coord_arrays
+from ahd.problems.engine.coord_dist import CoordDist, arc, make_coord_dist
 from ahd.problems.engine.lns import run_lns
 from ahd.problems.engine.sizing import EXTRA_ROUTES, route_rows, route_width
 from ahd.problems.engine.state import make_inst, new_solution
@@ -44,7 +44,8 @@ def test_every_arc_equals_the_matrix_entry(ewt):
     coords = _coords(ewt, 70, 1)
     coords[5] = coords[9]  # a repeated point: GEO gives it 1 km, the others 0
     matrix = distance_matrix(coords, ewt)
-    x, y, code = coord_arrays(coords, ewt)
+    d = make_coord_dist(coords, ewt, open_routes=False)
+    x, y, code = d.x, d.y, d.code
     got = np.array([[arc(x, y, code, a, b) for b in range(70)] for a in range(70)])
     assert np.array_equal(got, matrix), np.argwhere(got != matrix)[:5]
 
