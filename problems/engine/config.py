@@ -6,6 +6,11 @@ import math
 from dataclasses import dataclass
 
 ACCEPTANCE = ("sa", "rrt")
+#: Start solutions: ``auto`` takes savings from :data:`SAVINGS_MIN_CUSTOMERS` customers up.
+CONSTRUCTIONS = ("auto", "savings", "insertion")
+#: Below this size the search overtakes any start within a fraction of a second, and insertion
+#: keeps every earlier figure (all measured at n <= 500 with it) as it was.
+SAVINGS_MIN_CUSTOMERS = 500
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,12 @@ class LNSConfig:
         Run the compiled granular local search after every repair.
     penalty_target
         Fraction of feasible candidates the capacity penalty steers toward.
+    construction
+        Start solution: ``"savings"`` (Clarke-Wright on the neighbour lists), ``"insertion"``
+        (cheapest insertion in random order) or ``"auto"``: savings from
+        :data:`SAVINGS_MIN_CUSTOMERS` customers up except on the TSP. At that size
+        insertion's start costs several times the best-known value and the search spends
+        much of a minute repairing it.
     """
 
     time_limit: float | None = None
@@ -60,6 +71,7 @@ class LNSConfig:
     max_remove_fraction: float = 0.3
     local_search: bool = True
     penalty_target: float = 0.3
+    construction: str = "auto"
 
     def __post_init__(self) -> None:
         if self.time_limit is None and self.iterations is None:
@@ -85,3 +97,14 @@ class LNSConfig:
             raise ValueError("max_remove_fraction must be in (0, 1]")
         if not 0 < self.penalty_target < 1:
             raise ValueError("penalty_target must be in (0, 1)")
+        if self.construction not in CONSTRUCTIONS:
+            raise ValueError(
+                f"construction must be one of {CONSTRUCTIONS}, got {self.construction!r}")
+
+    def uses_savings(self, n: int, max_routes: int) -> bool:
+        """Whether a run on ``n`` customers and at most ``max_routes`` routes starts from
+        savings (``auto`` keeps insertion for the TSP: its savings tour, built around one fixed
+        city, is often the worse start)."""
+        if self.construction == "auto":
+            return n >= SAVINGS_MIN_CUSTOMERS and max_routes > 1
+        return self.construction == "savings"

@@ -26,13 +26,12 @@ from ..instance import RoutingInstance
 from ..problem import get_problem
 from ..verify import verify
 from .config import LNSConfig
+from .construction import insertion_solution, savings_solution
 from .local_search import local_search
 from .signatures import ROLES, compile_operator, function_type, layout_of
 from .state import (
-    best_insertion,
     compact,
     copy_solution,
-    insert_customer,
     make_inst,
     new_solution,
     to_routes,
@@ -77,20 +76,6 @@ def _roulette(weights):
         if x <= 0.0:
             return i
     return weights.shape[0] - 1
-
-
-@njit(cache=True)
-def initial_solution(inst, sol, penalty):
-    """Cheapest insertion of all customers in random order; opens routes as needed."""
-    n = inst.n
-    order = np.random.permutation(n) + 1
-    for c in order:
-        r, p, _ = best_insertion(inst, sol, c, penalty)
-        if r < 0:
-            r = 0
-            p = 0
-        insert_customer(inst, sol, c, r, p)
-    compact(sol)
 
 
 @njit(cache=True)
@@ -456,8 +441,9 @@ def run_lns(
         from .state import from_routes
 
         cur = from_routes(inst, initial_routes)
-    else:
-        initial_solution(inst, cur, 1e9 * max(1.0, float(inst.dist.max())))
+    elif not (config.uses_savings(instance.n, int(inst.max_routes))
+              and savings_solution(inst, cur, int(cur.routes.shape[1]))):
+        insertion_solution(inst, cur, 1e9 * max(1.0, float(inst.dist.max())))
     start_cost = float(total_cost(cur))
     params = _params(config, start_cost, instance.n, int(cur.nroutes[0]), inst)
 

@@ -442,6 +442,30 @@ def _add_segments_at(cand, nc, ru, pu, lu, rv, k, lv):
 
 
 @_private()
+def _fits(cand, c, lens, width):
+    """Whether candidate c leaves every route it changes within a row of ``width`` (bounded
+    rows on large instances, see ``sizing.route_width``; a low capacity penalty could
+    otherwise grow a route past its row). Checked only for improving candidates."""
+    typ = cand[c, 0]
+    if typ == SEG:
+        return cand[c, 1] == cand[c, 4] or lens[cand[c, 4]] + cand[c, 3] - cand[c, 2] + 1 <= width
+    if typ == SWAP:
+        if cand[c, 1] == cand[c, 4]:
+            return True
+        grow = (cand[c, 6] - cand[c, 5]) - (cand[c, 3] - cand[c, 2])
+        return lens[cand[c, 1]] + grow <= width and lens[cand[c, 4]] - grow <= width
+    if typ == REV:
+        return True
+    la = lens[cand[c, 1]]
+    lb = lens[cand[c, 3]]
+    ia = cand[c, 2]
+    ib = cand[c, 4]
+    if cand[c, 5] == 0:
+        return ia + lb - ib <= width and ib + la - ia <= width
+    return ia + ib + 2 <= width and la + lb - ia - ib - 2 <= width
+
+
+@_private()
 def _scan(inst, sol, w, penalty, thr, u, K):
     """Index in ``w.cand`` of the first improving move around u, or -1."""
     d = inst.dist
@@ -686,7 +710,7 @@ def _scan(inst, sol, w, penalty, thr, u, K):
                     - _pen(load[ra], cap, penalty)
                     - _pen(load[rb], cap, penalty)
                 )
-            if delta < thr:
+            if delta < thr and _fits(cand, c, lens, rt.shape[1]):
                 return c
     return -1
 
