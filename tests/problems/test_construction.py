@@ -7,7 +7,7 @@ import pytest
 
 from ahd.problems.engine.config import SAVINGS_MIN_CUSTOMERS, LNSConfig
 from ahd.problems.engine.construction import insertion_solution, savings_solution
-from ahd.problems.engine.lns import run_lns
+from ahd.problems.engine.lns import run_lns, seed_numba_rng
 from ahd.problems.engine.local_search import local_search
 from ahd.problems.engine.sizing import route_width
 from ahd.problems.engine.state import make_inst, new_solution, to_routes, total_excess
@@ -25,7 +25,7 @@ def _savings(instance):
 def _insertion_cost(instance) -> float:
     inst = make_inst(instance)
     sol = new_solution(inst)
-    np.random.seed(0)
+    seed_numba_rng(0)
     insertion_solution(inst, sol, 1e9 * float(inst.dist.max()))
     return verify(instance, to_routes(sol))
 

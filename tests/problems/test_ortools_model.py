@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from ahd.problems import ortools_model as om
-from ahd.problems.generators import ovrp_from, uniform_cvrp, uniform_ovrp, uniform_tsp, x_cvrp
+from ahd.problems.generators import (
+    make_instance,
+    ovrp_from,
+    uniform_cvrp,
+    uniform_ovrp,
+    uniform_tsp,
+    x_cvrp,
+)
 from ahd.problems.instance import RoutingInstance
 from ahd.problems.verify import verify
 
@@ -85,6 +92,16 @@ def test_fleet_covers_the_bin_packing_bound_and_a_warm_start():
     assert om.fleet_size(inst) >= lb + 6
     assert om.fleet_size(inst, minimum=lb + 20) == min(lb + 20, inst.n)
     assert om.fleet_size(uniform_tsp(10, 0)) == 1
+
+
+def test_fleet_size_covers_large_demands_the_volume_bound_misses():
+    """Demands of 0.6 Q fit one to a vehicle: 80 customers need 80 vehicles, while the volume
+    bound is 48 (X-n524-k153's case, where the old fleet left PyVRP without a feasible run)."""
+    rng = np.random.default_rng(0)
+    coords = rng.uniform(0, 1, (81, 2))
+    demand = np.r_[0.0, np.full(80, 6.0)]
+    inst = make_instance("big-items", "cvrp", coords, demand, 10.0)
+    assert om.fleet_size(inst) == 80
 
 
 def test_routes_over_capacity_are_rejected():
