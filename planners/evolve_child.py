@@ -12,14 +12,17 @@ from typing import Any
 
 from .features import GOALCOUNT_SOURCE, warm_up_features
 
-#: Keys of the child's result, exactly.
-CHILD_KEYS = ("status", "plan", "expanded", "evaluated", "search_time", "error")
+#: Keys of the child's result, exactly. ``probe``: the heuristic's values on the states the
+#: parent sent for the directness check (:func:`ahd.planners.directness.probe_values`), or None.
+CHILD_KEYS = ("status", "plan", "expanded", "evaluated", "search_time", "error", "probe")
 #: Search statuses the child may report (those of ``greedy_best_first_search``).
 SEARCH_STATUSES = ("solved", "unsolvable", "time_limit", "memory_limit", "expansion_limit",
                    "error")
 #: Longest plan accepted from a child (longer is treated as a malformed result).
 MAX_PLAN_STEPS = 100_000
 MAX_ACTION_CHARS = 2_000
+#: Most states a probe may score (the parent sends fewer).
+MAX_PROBE_STATES = 1_000
 
 
 # --------------------------------------------------------------------------- the child side
@@ -43,7 +46,13 @@ def run_heuristic(request: dict) -> dict:
     """Child side: search one ground task with the candidate's heuristic.
 
     Returns plain data only (:data:`CHILD_KEYS`): the plan as action strings, never a score.
+    With ``request["probe"] = (states, dead_ends, seconds)`` it then evaluates the heuristic
+    on those states and their successors for at most ``seconds`` (the parent judges
+    directness from the numbers).
     """
+    import time
+
+    from .directness import probe_values, state_function
     from .heuristics import HeuristicError, heuristic_from_source
     from .search import greedy_best_first_search
 
@@ -53,15 +62,24 @@ def run_heuristic(request: dict) -> dict:
                                           filename="heuristic.py")
     except HeuristicError as exc:
         return {"status": "error", "plan": None, "expanded": 0, "evaluated": 0,
-                "search_time": 0.0, "error": str(exc)}
+                "search_time": 0.0, "error": str(exc), "probe": None}
     out = greedy_best_first_search(
         task, heuristic, time_limit=request["time_limit"],
         max_expansions=request["max_expansions"], memory_limit_mb=request["memory_mb"],
     )
     plan = None if out.plan is None else [task.op_name(o) for o in out.plan]
+    probe = None
+    if request.get("probe") is not None and out.status != "error":
+        states, dead, seconds = request["probe"]
+        try:
+            h = state_function(heuristic, task)
+        except Exception:  # noqa: BLE001 - init failing now is the candidate's problem
+            h = None
+        probe = [] if h is None else probe_values(h, task, states, dead,
+                                                  time.perf_counter() + seconds)
     return {"status": out.status, "plan": plan, "expanded": int(out.expanded),
             "evaluated": int(out.evaluated), "search_time": float(out.search_time),
-            "error": out.error or ""}
+            "error": out.error or "", "probe": probe}
 
 
 # --------------------------------------------------------------------------- the parent side
@@ -123,5 +141,13 @@ def check_child_result(value: Any) -> dict:
             raise InvalidResult("plan steps must be short strings")
     if (status == "solved") != (plan is not None):
         raise InvalidResult("a plan must come with status 'solved', and only then")
+    probe = value["probe"]
+    if probe is not None:
+        if type(probe) is not list or len(probe) > MAX_PROBE_STATES:
+            raise InvalidResult(f"probe must be a list of at most {MAX_PROBE_STATES} lists")
+        for row in probe:
+            if type(row) is not list or len(row) > MAX_PLAN_STEPS or any(
+                    type(v) is not float for v in row):
+                raise InvalidResult("probe rows must be lists of floats")
     return value
 

@@ -17,6 +17,10 @@ import numpy as np
 
 #: How training files are divided between evolution and validation (see ``split``).
 SPLITS = ("alternate", "largest")
+#: Most states a directness check samples per task.
+MAX_DIRECTNESS_STATES = 200
+#: Weight of ``1 - directness rate`` in the fitness: below one task, like the expansions term.
+DIRECTNESS_WEIGHT = 0.1
 
 
 @dataclass
@@ -46,6 +50,17 @@ class PlanningTaskConfig:
     sandbox_grace : float
         Seconds beyond ``time_limit`` before the sandbox kills a child whose heuristic never
         returns (the search checks its clock only between heuristic calls).
+    directness_states : int
+        States sampled per task (random walks from its initial state) on which each scored
+        heuristic's directness is checked: whether some successor has a strictly lower value
+        (Correa, Pereira & Seipp's property-guided synthesis). The rate enters the fitness
+        (see :func:`fitness`) and the prompts, with a counterexample state. 0: no check.
+    directness_time : float
+        Seconds a child spends on those states after its search (within ``sandbox_grace``).
+    directness_fix : float
+        With the check on, a new candidate whose rate on the smallest training task is below
+        this is sent back to a proposer that can fix code (the LLM), with counterexamples,
+        instead of being admitted; 0 admits every rate.
     """
 
     domain_dir: Path
@@ -58,6 +73,9 @@ class PlanningTaskConfig:
     smoke_time: float = 2.0
     memory_mb: float = 1024.0
     sandbox_grace: float = 5.0
+    directness_states: int = 0
+    directness_time: float = 1.0
+    directness_fix: float = 0.0
 
     def __post_init__(self) -> None:
         self.domain_dir = Path(self.domain_dir)
@@ -69,10 +87,18 @@ class PlanningTaskConfig:
         for name in ("max_expansions", "smoke_expansions"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
-        for name in ("time_limit", "smoke_time", "memory_mb", "sandbox_grace"):
+        for name in ("time_limit", "smoke_time", "memory_mb", "sandbox_grace",
+                     "directness_time"):
             value = getattr(self, name)
             if not (value > 0 and math.isfinite(value)):
                 raise ValueError(f"{name} must be positive seconds/MiB, got {value}")
+        if not 0 <= self.directness_states <= MAX_DIRECTNESS_STATES:
+            raise ValueError(f"directness_states must be in 0..{MAX_DIRECTNESS_STATES}")
+        if not 0 <= self.directness_fix <= 1:
+            raise ValueError("directness_fix must be a rate in [0, 1]")
+        if self.directness_time >= self.sandbox_grace:
+            raise ValueError("directness_time must be below sandbox_grace (the child's "
+                             "slack beyond its search)")
 
 
 # --------------------------------------------------------------------------- tasks and splits
@@ -140,12 +166,16 @@ def check_tasks(config: PlanningTaskConfig) -> None:
             read_task(domain, path)
 
 
-def fitness(expansions_of_solved: list[int], n_tasks: int, max_expansions: int) -> float:
-    """The fitness of the module docstring (lower is better)."""
+def fitness(expansions_of_solved: list[int], n_tasks: int, max_expansions: int,
+            directness: float | None = None) -> float:
+    """The fitness of :mod:`~ahd.planners.evolve_task`'s docstring (lower is better), plus
+    ``DIRECTNESS_WEIGHT * (1 - directness)`` when a directness rate is given: with both
+    terms below 0.1, one more solved task still beats everything else."""
     unsolved = n_tasks - len(expansions_of_solved)
     if expansions_of_solved:
         mean = float(np.mean(np.log1p(np.asarray(expansions_of_solved, dtype=float))))
     else:
         mean = math.log1p(max_expansions)
-    return unsolved + mean / 100.0
+    extra = 0.0 if directness is None else DIRECTNESS_WEIGHT * (1.0 - directness)
+    return unsolved + mean / 100.0 + extra
 

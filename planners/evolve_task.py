@@ -28,13 +28,25 @@ needs fewer expansions (a geometric mean) wins. Expansions, not seconds, break t
 they do not depend on the machine's load; the per-task time limit only stops heuristics that
 are too slow to be useful.
 
+Directness (``--set directness_states=N``, off by default): after its search, each child also
+evaluates the heuristic on N states sampled per task by random walks (the same states for
+every candidate) and on all their successors. A heuristic is direct where some successor
+scores strictly lower, which lets hill-climbing walk to the goal (Correa, Pereira & Seipp's
+property-guided synthesis). ``0.1 * (1 - rate)`` joins the fitness, still below one task;
+the rate and a counterexample state (atoms, and each successor's value) go into the
+proposers' view of a parent, and with ``--set directness_fix=R`` a new candidate below rate R
+on the smallest training task goes back to the LLM for a fix with counterexamples.
+
 Trust
 -----
 Candidate code runs only in a sandbox child (:func:`run_heuristic`, one child per task): the
 child searches with the candidate's heuristic and returns the plan as action strings plus
 counters. The parent checks the result's structure strictly and counts a task as solved only
 if :func:`ahd.planners.plan.simulate` (trusted, on the lifted task the parent parsed itself)
-accepts the plan. Expansion counts cannot be checked; they are clamped to
+accepts the plan. Directness is judged in the parent from the child's plain numbers
+(goals, dead ends and successors recomputed here; a malformed probe makes the result
+invalid); like expansions, the values themselves cannot be checked, and weigh less than one
+task. Expansion counts cannot be checked; they are clamped to
 ``[len(plan), max_expansions]`` and weigh less than one task in total, so a forged count can
 only reorder heuristics that solve equally many tasks. A heuristic that raises or returns a
 non-number leaves that task unsolved with the error recorded; one that never returns is
@@ -50,6 +62,7 @@ from __future__ import annotations
 import ast
 import concurrent.futures as cf
 import math
+import zlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -78,6 +91,8 @@ from .features import GOALCOUNT_SOURCE, DomainProfile, analyse
 from .pddl_io import read_pddl_text
 
 ROLE = "heuristic"
+#: Longest counterexample text kept per task (it goes into prompts).
+MAX_EXAMPLE_CHARS = 2000
 ROLES = (ROLE,)
 #: The function a heuristic module must define (the role's entry point).
 ENTRY = "h"
@@ -99,6 +114,7 @@ class _Prepared:
     name: str
     lifted: Any
     task: Any
+    probe: Any = None  # (states, dead ends) of the directness check, sampled once
 
 
 class PlanningTask:
@@ -219,15 +235,22 @@ class PlanningTask:
                 return "failed on the training tasks"
             n = len(self.files["train"])
             unsolved = int(math.floor(fit + 1e-9))
-            mean = math.expm1(100.0 * (fit - unsolved))
-            return (f"fitness {fit:.4f}: solved {n - unsolved}/{n} training tasks, "
-                    f"geometric-mean expansions {mean:.0f}")
+            text = f"fitness {fit:.4f}: solved {n - unsolved}/{n} training tasks"
+            if self.config.directness_states:  # two terms below one task: not decodable
+                return text
+            return text + f", geometric-mean expansions {math.expm1(100 * (fit - unsolved)):.0f}"
         text = (f"fitness {stats['fitness']:.4f}: solved {stats['solved']}/{stats['n']} "
                 f"training tasks, geometric-mean expansions {stats['mean_expanded']:.0f}")
         if stats["unsolved"]:
             text += f"; unsolved: {', '.join(stats['unsolved'][:8])}"
         if stats["errors"]:
             text += f"; errors: {stats['errors'][0][:300]}"
+        if stats.get("directness") is not None:
+            text += (f"; directness {stats['directness']:.0%}: the share of sampled states "
+                     "with a successor of strictly lower value (hill-climbing needs all)")
+            if stats.get("counterexample"):
+                text += ("\nA state with no strictly lower successor:\n"
+                         + stats["counterexample"])
         return text
 
     # --- candidates -----------------------------------------------------------------------
@@ -271,7 +294,16 @@ class PlanningTask:
         out = []
         for future in jobs:
             rec = self._record(first, future.result(), c.smoke_expansions, c.smoke_time)
-            out.append(f"{rec.status}: {rec.error or ''}".strip() if rec.failed else "")
+            message = f"{rec.status}: {rec.error or ''}".strip() if rec.failed else ""
+            if not message and c.directness_states and c.directness_fix > 0:
+                rate, example = _directness_rate([rec], [first])
+                if rate < c.directness_fix:
+                    message = (f"error: not direct enough: {rate:.0%} of the sampled states of "
+                               f"{first.name} have a successor with a strictly lower value "
+                               f"(need {c.directness_fix:.0%}); greedy search and "
+                               "hill-climbing stall where none has."
+                               + (f" For example:\n{example}" if example else ""))
+            out.append(message)
         return out
 
     # --- scoring --------------------------------------------------------------------------
@@ -281,11 +313,44 @@ class PlanningTask:
 
         return SandboxLimits(wall_time=time_limit + self.config.sandbox_grace)
 
+    def _probe(self, prep: _Prepared) -> Any:
+        """The states the directness check scores on ``prep`` (None when it is off): random
+        walks from the initial state, seeded by the task's name, so every candidate is
+        checked on the same states."""
+        n = self.config.directness_states
+        if n == 0:
+            return None
+        if prep.probe is None:
+            from .directness import probe_states, sample_states
+
+            rng = np.random.default_rng(zlib.crc32(prep.name.encode()))
+            states, dead = probe_states(prep.task, sample_states(prep.task, rng, walks=n,
+                                                                 length=12))
+            keep = spread(list(range(len(states))), n)
+            prep.probe = ([states[i] for i in keep], [dead[i] for i in keep])
+        return prep.probe
+
     def _submit(self, source: str, prep: _Prepared, max_expansions: int, time_limit: float
                 ) -> cf.Future:
         request = {"source": source, "task": prep.task, "max_expansions": int(max_expansions),
                    "time_limit": float(time_limit), "memory_mb": float(self.config.memory_mb)}
+        probe = self._probe(prep)
+        if probe is not None:
+            request["probe"] = (*probe, float(self.config.directness_time))
         return self.pool.submit(CHILD_SPEC, (request,), self._limits(time_limit))
+
+    def _directness(self, prep: _Prepared, values: Any) -> dict[str, Any]:
+        """Metrics of the directness check from the child's numbers (trusted verdict); states
+        the child did not reach count as not direct. Raises ``ProbeError``."""
+        from .directness import report_from_values
+
+        states, dead = self._probe(prep)
+        report = report_from_values(prep.task, states, dead, values or [], 1)
+        out = {"directness_states": len(dead) - sum(dead), "directness_direct": report.direct,
+               "dead_ends": sum(dead), "dead_ends_recognised": report.recognised}
+        if report.counterexamples:
+            out["counterexample"] = report.counterexamples[0].text()[:MAX_EXAMPLE_CHARS]
+        return out
 
     def _record(self, prep: _Prepared, result: Any, max_expansions: int, time_limit: float
                 ) -> PlanningRecord:
@@ -316,6 +381,13 @@ class PlanningTask:
         status = value["status"]
         metrics = {**base, "search_status": status, "evaluated": value["evaluated"],
                    "search_seconds": float(value["search_time"])}
+        if self._probe(prep) is not None and status != "error":
+            from .directness import ProbeError
+
+            try:
+                metrics.update(self._directness(prep, value["probe"]))
+            except ProbeError as exc:
+                return failed("invalid", f"invalid result from the sandbox: probe: {exc}")
         if status == "solved":
             plan = value["plan"]
             try:
@@ -355,7 +427,9 @@ class PlanningTask:
         records = [self._record(p, f.result(), c.max_expansions, c.time_limit)
                    for p, f in zip(preps, futures, strict=True)]
         solved = [r.expanded for r in records if r.solved]
-        value = fitness(solved, len(records), c.max_expansions)
+        rate, example = (_directness_rate(records, preps) if c.directness_states
+                         else (None, None))
+        value = fitness(solved, len(records), c.max_expansions, rate)
         outcome = TeamOutcome(fitness=value, records=list(records))
         outcome.objectives = {r.instance: (r.objective if r.solved else 1.0) for r in records}
         errors = [f"{r.instance}: {r.status}: {r.error}" for r in records if r.failed]
@@ -368,7 +442,7 @@ class PlanningTask:
                 "fitness": value, "solved": len(solved), "n": len(records),
                 "mean_expanded": float(np.expm1(np.mean(np.log1p(solved)))) if solved else 0.0,
                 "unsolved": [r.instance for r in records if not r.solved],
-                "errors": errors,
+                "errors": errors, "directness": rate, "counterexample": example,
             }
         return outcome
 
@@ -420,6 +494,18 @@ class PlanningTask:
         out.fields.update(winner_id=cid, winner_round=w.round, winner_train=w.fitness,
                           winner_validation=w.validation, winner_validation_solved=won)
         return out
+
+
+def _directness_rate(records: list[PlanningRecord], preps: list[_Prepared]
+                     ) -> tuple[float, str | None]:
+    """Pooled directness over tasks, every sampled state counted (those a child did not score,
+    having failed or run out of time, count as not direct; 1.0 with no state to check), and
+    the first counterexample."""
+    states = sum(len(p.probe[1]) - sum(p.probe[1]) for p in preps)
+    direct = sum(r.metrics.get("directness_direct", 0) for r in records)
+    example = next((r.metrics["counterexample"] for r in records
+                    if r.metrics.get("counterexample")), None)
+    return (direct / states if states else 1.0), example
 
 
 __all__ = [

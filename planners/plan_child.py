@@ -51,7 +51,7 @@ def search_with_file(request: dict) -> dict:
         heuristic = load_heuristic(request["path"])
     except HeuristicError as exc:
         return {"search": {"status": "error", "plan": None, "expanded": 0, "evaluated": 0,
-                           "search_time": 0.0, "error": str(exc)},
+                           "search_time": 0.0, "error": str(exc), "probe": None},
                 "extra": {"heuristic": None, "generated": 0, "dead_ends": 0,
                           "initial_h": None, "peak_rss_mb": 0.0}}
     out = greedy_best_first_search(
@@ -63,7 +63,7 @@ def search_with_file(request: dict) -> dict:
     return {
         "search": {"status": out.status, "plan": plan, "expanded": int(out.expanded),
                    "evaluated": int(out.evaluated), "search_time": float(out.search_time),
-                   "error": out.error or ""},
+                   "error": out.error or "", "probe": None},
         "extra": {"heuristic": heuristic.name, "generated": int(out.generated),
                   "dead_ends": int(out.dead_ends),
                   "initial_h": None if out.initial_h is None else float(out.initial_h),

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from ahd.planners import ground, read_task
-from ahd.planners.directness import check_directness, sample_states, state_function
+from ahd.planners.directness import (
+    ProbeError,
+    check_directness,
+    probe_states,
+    probe_values,
+    report_from_values,
+    sample_states,
+    state_function,
+)
 from ahd.planners.domains import blocksworld
 from ahd.planners.state import applicable_ops, apply_op, is_goal
 
@@ -107,3 +115,15 @@ def test_states_along_a_plan_are_sampled_first(blocks):
     states = sample_states(blocks, np.random.default_rng(0), walks=0, plan=plan)
     assert 2 <= len(states) <= 4 and np.array_equal(states[0], blocks.init_bits)
     assert math.isfinite(fn(states[-1]))
+
+
+def test_the_parent_rejects_probe_values_that_do_not_fit_the_states(blocks):
+    task = blocks
+    states, dead = probe_states(task, sample_states(task, np.random.default_rng(0), walks=4))
+    values = probe_values(state_function("goalcount", task), task, states, dead)
+    report = report_from_values(task, states, dead, values)
+    assert report.checked + report.dead_ends == len(states)
+    for bad in (values + [[1.0]], [values[0] + [0.0]] + values[1:], [[]] + values[1:],
+                [[float("nan")] + values[0][1:]]):
+        with pytest.raises(ProbeError):
+            report_from_values(task, states, dead, bad)

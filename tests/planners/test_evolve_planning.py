@@ -119,14 +119,15 @@ def test_check_accepts_the_seed_and_explains_bad_code(suite):
 
 
 GOOD = {"status": "solved", "plan": ["(pick-up b1)"], "expanded": 3, "evaluated": 9,
-        "search_time": 0.1, "error": ""}
+        "search_time": 0.1, "error": "", "probe": [[2.0, 1.0, 3.0], [float("inf")]]}
 
 
 @pytest.mark.parametrize("bad", [
     [], {**GOOD, "cost": 1.0}, {**GOOD, "status": "won"}, {**GOOD, "plan": "(pick-up b1)"},
     {**GOOD, "plan": [1, 2]}, {**GOOD, "expanded": -1}, {**GOOD, "expanded": 2.5},
     {**GOOD, "status": "time_limit"}, {**GOOD, "plan": None}, {**GOOD, "error": None},
-    {**GOOD, "search_time": float("nan")},
+    {**GOOD, "search_time": float("nan")}, {**GOOD, "probe": [[1]]},
+    {**GOOD, "probe": "[[1.0]]"}, {**GOOD, "probe": [[0.0]] * 1001},
 ])
 def test_child_results_are_checked_strictly(bad):
     assert check_child_result(dict(GOOD)) == GOOD
@@ -261,7 +262,7 @@ def test_parent_verifies_every_plan_it_is_given(suite):
     prep = task.prepared("train")[-1]
     plan = DOMAINS["blocksworld"].reference_plan(prep.lifted.problem_file)
     good = {"status": "solved", "plan": plan, "expanded": 1, "evaluated": 5,
-            "search_time": 0.0, "error": ""}
+            "search_time": 0.0, "error": "", "probe": None}
     c = task.config
     rec = task._record(prep, _ok(good), c.max_expansions, c.time_limit)
     assert rec.solved and rec.status == "ok" and rec.cost == len(plan)
@@ -318,6 +319,31 @@ def test_seed_smoke_and_evaluate_through_the_sandbox(suite, pool):
     assert task.instance_names("train") == [r.instance for r in outcome.records]
     summary = task.parent_summary(Parent(seed, credit=-outcome.fitness))
     assert f"solved {len(solved)}/3 training tasks" in summary
+
+
+CONSTANT = "def h(state, task):\n    return 0\n"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_directness_is_judged_in_the_parent_and_reaches_fitness_and_prompts(suite, pool):
+    task = PlanningTask(config(suite, directness_states=8, directness_fix=0.5), pool)
+    (seed,) = task.seeds()["heuristic"]
+    seed = seed.with_id(1)
+    outcome = task.evaluate({"heuristic": [seed]}, "train")
+    rate = task.stats[(1, "train")]["directness"]
+    assert 0 < rate <= 1  # goal count is direct on some blocksworld states
+    solved = [r.expanded for r in outcome.records if r.solved]
+    assert outcome.fitness == pytest.approx(fitness(solved, 3, 3000, rate))
+    assert outcome.fitness > fitness(solved, 3, 3000) or rate == 1
+    assert all(r.metrics["directness_states"] >= 1 for r in outcome.records)
+    summary = task.parent_summary(Parent(seed, credit=-outcome.fitness))
+    assert f"directness {rate:.0%}" in summary
+    # a constant is never direct: the smoke run sends it back with a counterexample
+    (message,) = task.smoke([cand(CONSTANT, 2)])
+    assert message.startswith("error: not direct enough: 0% of the sampled states")
+    assert "state with h = 0: (" in message and "successors: (" in message
+    assert task.smoke([seed]) == [""] or rate < 0.5
 
 
 @pytest.mark.slow
@@ -435,3 +461,27 @@ def test_llm_planning_run_prompts_with_the_domain_and_admits_fixed_code(suite, t
         scored = [c for c in llm if "goal_on" in c.source and any(
             e.status == "ok" for e in store.evaluations_for(c.id) if e.split == "train")]
         assert len(scored) == 2  # the good reply and the fixed endless loop
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_counterexamples_of_a_heuristic_that_is_not_direct_reach_the_fix_prompt(
+        suite, tmp_path, monkeypatch):
+    from llm_server import Reply, ScriptedLLMServer
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    with ScriptedLLMServer([Reply(f"```python\n{CONSTANT}```")], default=LLM_GOOD) as server:
+        result = CliRunner().invoke(app, [
+            "evolve", "--problem", "planning", "--domain", str(suite / "blocksworld"),
+            "--rounds", "1", "--offspring", "1", "--jobs", "2", "--concurrency", "1",
+            "--train", "2", "--validation", "2", "--expansions", "2000", "--task-time", "1s",
+            "--set", "directness_states=6", "--set", "directness_fix=0.2",
+            "--model", "openai/scripted", "--api-base", server.url, "--out",
+            str(tmp_path / "run"),
+        ])
+        requests = list(server.requests)
+    assert result.exit_code == 0, result.output
+    fixes = [r["messages"][-1]["content"] for r in requests
+             if "Your code failed" in r["messages"][-1]["content"]]
+    assert fixes and "not direct enough: 0%" in fixes[0]
+    assert "state with h = 0: (" in fixes[0] and "successors: (" in fixes[0]
