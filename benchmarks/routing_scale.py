@@ -54,7 +54,9 @@ from routing_quality import finish_record, layout, sub_instance, summary_row, ti
 
 from ahd.problems.instance import RoutingInstance  # noqa: E402
 
-ALL_SOLVERS = ("ahd", "pyvrp", "ortools")
+#: ``ahd-insertion``: ahd started from cheapest insertion instead of its default (savings from
+#: 500 customers up), to show what the start is worth.
+ALL_SOLVERS = ("ahd", "ahd-insertion", "pyvrp", "ortools")
 SETS = {"x": "CVRPLIB X, n > 500 (gap to BKS, %)",
         "xxl": "Belgium XXL (gap to the checked .sol cost, %)"}
 MEMORY_WORDS = ("MemoryError", "bad_alloc", "Cannot allocate memory", "distance matrix needs")
@@ -64,12 +66,14 @@ INFEASIBLE_WORDS = ("no feasible", "found no solution")
 # --------------------------------------------------------------------------- worker side
 
 
-def run_ahd(inst: RoutingInstance, time_limit: float, seed: int, box: dict):
+def run_ahd(inst: RoutingInstance, time_limit: float, seed: int, box: dict,
+            construction: str = "auto"):
     from ahd.problems.engine.lns import LNSConfig, run_lns
 
-    res = run_lns(inst, LNSConfig(time_limit=time_limit, seed=seed))
+    res = run_lns(inst, LNSConfig(time_limit=time_limit, seed=seed, construction=construction))
     box.update(end=time.perf_counter(), search_s=float(res.elapsed),
                first_in_search=float(res.trace[0, 0]) if len(res.trace) else None,
+               first_cost=float(res.trace[0, 2]) if len(res.trace) else None,
                iterations=int(res.iterations))
     return res.routes, float(res.cost)
 
@@ -97,6 +101,7 @@ def run_pyvrp(inst: RoutingInstance, time_limit: float, seed: int, box: dict):
 
 
 RUNNERS = {"ahd": run_ahd, "pyvrp": run_pyvrp,
+           "ahd-insertion": lambda inst, t, seed, box: run_ahd(inst, t, seed, box, "insertion"),
            "ortools": lambda inst, t, seed, box: SOLVERS["ortools"](inst, t, seed=seed)}
 
 
@@ -109,20 +114,22 @@ def worker(task: dict) -> dict:
         resource.setrlimit(resource.RLIMIT_AS, (task["mem_bytes"], resource.RLIM_INFINITY))
     inst = read_instance(task["path"])
     solver, seed = task["solver"], task["seed"]
-    if solver != "ahd":  # the dense matrix must fit: refuse before allocating
+    if not solver.startswith("ahd"):  # the dense matrix must fit: refuse before allocating
         budget = min(filter(None, (available_memory(), task.get("mem_bytes"))), default=None)
         problem = matrix_memory_problem(inst.n + 1, budget)
         if problem:
             return {"status": "no memory", "error": problem}
     else:
-        # numba compilation, untimed, on 10 customers in the same layout (matrix or coordinates)
-        run_ahd(sub_instance(inst), 0.2, seed, {})
+        # numba compilation, untimed, on 10 customers in the same layout (matrix or
+        # coordinates), both constructions included
+        run_ahd(sub_instance(inst), 0.2, seed, {}, "savings")
     box: dict = {"before_mib": peak_mib()}
 
     def solve():
         box["t0"] = time.perf_counter()
         routes, cost = RUNNERS[solver](inst, task["time_limit"], seed, box)
-        return routes, cost, {k: box[k] for k in ("iterations", "search_s") if k in box}
+        return routes, cost, {k: box[k] for k in ("iterations", "search_s", "first_cost")
+                              if box.get(k) is not None}
 
     out = timed_solution(solve)
     if box.get("first_in_search") is not None:
@@ -316,11 +323,14 @@ def cost_table(recs: list[dict]) -> list[str]:
             for key, digits in (("peak_mib", 0), ("first_feasible_s", 2), ("wall_s", 1)):
                 v = [r[key] for r in ok if key in r]
                 row.append(f"{np.mean(v):.{digits}f}" if v else "")
+            if s.startswith("ahd"):
+                v = [common.gap(r["first_cost"], r["ref"]) for r in ok if "first_cost" in r]
+                row.append(f"{np.mean(v):.2f}" if v else "")
             if mine and not ok:
-                row[-3] = gap_cell(mine)
+                row[-3 - s.startswith("ahd")] = gap_cell(mine)
         rows.append(row)
-    header = ["instance", "customers", *(f"{s} {what}" for s in solvers
-                                         for what in ("MiB", "first feasible s", "wall s"))]
+    header = ["instance", "customers", *(f"{s} {what}" for s in solvers for what in (
+        ("MiB", "first feasible s", "wall s") + (("start gap %",) if s.startswith("ahd") else ())))]
     return [f"## Peak memory and time at {t:g} s (mean over seeds)", "",
             *common.markdown_table(header, rows), ""]
 
@@ -367,7 +377,8 @@ def render(raw: dict) -> str:
         " file keeps the peak before the solver call as `peak_before_call_mib`); PyVRP's"
         " includes its per-iteration statistics. First feasible: seconds from the start of the"
         " solver call to its first feasible solution (PyVRP: end of its first iteration with a"
-        " feasible best; OR-Tools: not measured).",
+        " feasible best; OR-Tools: not measured). Start gap: the gap of ahd's first feasible"
+        " solution (its construction), before any search.",
         "",
     ]
     share = common.cpu_shares(recs)
