@@ -17,7 +17,7 @@ from .heuristics import HeuristicError, load_heuristic
 from .heuristics.base import Heuristic
 from .pddl_io import read_task
 from .plan import simulate
-from .search import greedy_best_first_search
+from .search import SEARCHES, run_search
 from .warmup import warm_search
 
 
@@ -82,8 +82,9 @@ def solve(
     max_expansions: int | None = None,
     lazy: bool = False,
     tie_breaking: str = "fifo",
+    search: str = "gbfs",
 ) -> PlanResult:
-    """Solve a PDDL task with greedy best-first search.
+    """Solve a PDDL task with greedy best-first search (or enforced hill-climbing).
 
     Parameters
     ----------
@@ -104,12 +105,17 @@ def solve(
         Lazy instead of eager GBFS.
     tie_breaking : {"fifo", "lifo"}
         Among equal h values.
+    search : {"gbfs", "ehc"}
+        ``"ehc"``: enforced hill-climbing, falling back to GBFS where it gets stuck
+        (:mod:`ahd.planners.search.hill_climbing`); for direct heuristics.
 
     Raises
     ------
     PlanningInputError
         Malformed or unsupported PDDL (the message names the file and the construct).
     """
+    if search not in SEARCHES:
+        raise ValueError(f"search must be one of {', '.join(SEARCHES)}, got {search!r}")
     t0 = time.perf_counter()
     lifted = read_task(domain_path, problem_path)
     parse_s = time.perf_counter() - t0
@@ -131,8 +137,8 @@ def solve(
     except SearchTimeout:
         return early("time_limit", time.perf_counter() - t0)
     ground_time = time.perf_counter() - t0
-    out = greedy_best_first_search(
-        task, h, lazy=lazy, tie_breaking=tie_breaking, deadline=deadline,
+    out = run_search(
+        task, h, search, lazy=lazy, tie_breaking=tie_breaking, deadline=deadline,
         memory_limit_mb=memory_limit_mb, max_expansions=max_expansions,
     )
     plan = None if out.plan is None else [task.op_name(o) for o in out.plan]

@@ -32,6 +32,9 @@ def plan_command(
     ] = "hff",
     time: Annotated[str, typer.Option(help="time limit: 90s, 5m, 1h or seconds")] = "60",
     lazy: Annotated[bool, typer.Option("--lazy", help="lazy instead of eager GBFS")] = False,
+    search: Annotated[str, typer.Option(
+        help="gbfs, or ehc: enforced hill-climbing (for direct heuristics), GBFS where stuck"
+    )] = "gbfs",
     memory: Annotated[
         float | None, typer.Option(help="memory limit in MiB (resident memory)")
     ] = None,
@@ -45,14 +48,15 @@ def plan_command(
     if it has not finished. Ctrl-C stops the command (exit status 130).
     """
     try:
-        _plan(domain, problem, heuristic, time, lazy, memory, max_expansions, tie_breaking, out)
+        _plan(domain, problem, heuristic, time, lazy, memory, max_expansions, tie_breaking, out,
+              search)
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through ahd.interrupts
         _fail(f"interrupted ({what(exc)})", exit_status(exc))
 
 
 def _plan(
     domain: Path, problem: Path, heuristic: str, time: str, lazy: bool, memory: float | None,
-    max_expansions: int | None, tie_breaking: str, out: Path | None,
+    max_expansions: int | None, tie_breaking: str, out: Path | None, search: str = "gbfs",
 ) -> None:
     """The body of :func:`plan_command` (the same arguments)."""
     from ahd.planners import HEURISTICS, PlanningInputError, solve
@@ -65,13 +69,18 @@ def _plan(
         _fail(str(exc))
     if tie_breaking not in ("fifo", "lifo"):
         _fail(f"--tie-breaking must be fifo or lifo, got {tie_breaking!r}")
+    if search not in ("gbfs", "ehc"):
+        _fail(f"--search must be gbfs or ehc, got {search!r}")
+    if search == "ehc" and lazy:
+        _fail("--lazy applies to gbfs, not to --search ehc")
     for path in (domain, problem):
         if not path.is_file():
             _fail(f"{path}: no such file")
     _check_heuristic(heuristic)
     _check_out(out, (domain, problem, Path(heuristic)))
     options = {"heuristic": heuristic, "time_limit": limit, "memory_limit_mb": memory,
-               "max_expansions": max_expansions, "lazy": lazy, "tie_breaking": tie_breaking}
+               "max_expansions": max_expansions, "lazy": lazy, "tie_breaking": tie_breaking,
+               "search": search}
     try:
         # A user's file runs in a sandbox child; built-in heuristics are trusted and run here,
         # and so does the loader's error for a name that is neither (nothing of it runs).

@@ -15,7 +15,8 @@ from .features import GOALCOUNT_SOURCE, warm_up_features
 #: Keys of the child's result, exactly. ``probe``: the heuristic's values on the states the
 #: parent sent for the directness check (:func:`ahd.planners.directness.probe_values`), or None.
 CHILD_KEYS = ("status", "plan", "expanded", "evaluated", "search_time", "error", "probe")
-#: Search statuses the child may report (those of ``greedy_best_first_search``).
+#: Search statuses the child may report (those of ``greedy_best_first_search``, which
+#: enforced hill-climbing shares).
 SEARCH_STATUSES = ("solved", "unsolvable", "time_limit", "memory_limit", "expansion_limit",
                    "error")
 #: Longest plan accepted from a child (longer is treated as a malformed result).
@@ -54,7 +55,7 @@ def run_heuristic(request: dict) -> dict:
 
     from .directness import probe_values, state_function
     from .heuristics import HeuristicError, heuristic_from_source
-    from .search import greedy_best_first_search
+    from .search import run_search
 
     task = request["task"]
     try:
@@ -63,8 +64,8 @@ def run_heuristic(request: dict) -> dict:
     except HeuristicError as exc:
         return {"status": "error", "plan": None, "expanded": 0, "evaluated": 0,
                 "search_time": 0.0, "error": str(exc), "probe": None}
-    out = greedy_best_first_search(
-        task, heuristic, time_limit=request["time_limit"],
+    out = run_search(
+        task, heuristic, request.get("search", "gbfs"), time_limit=request["time_limit"],
         max_expansions=request["max_expansions"], memory_limit_mb=request["memory_mb"],
     )
     plan = None if out.plan is None else [task.op_name(o) for o in out.plan]

@@ -57,6 +57,9 @@ class PlanningTaskConfig:
         (see :func:`fitness`) and the prompts, with a counterexample state. 0: no check.
     directness_time : float
         Seconds a child spends on those states after its search (within ``sandbox_grace``).
+    search : str
+        How each task is searched: ``"gbfs"``, or ``"ehc"`` (enforced hill-climbing, GBFS
+        where it gets stuck), which rewards heuristics that are direct.
     directness_fix : float
         With the check on, a new candidate whose rate on the smallest training task is below
         this is sent back to a proposer that can fix code (the LLM), with counterexamples,
@@ -76,6 +79,7 @@ class PlanningTaskConfig:
     directness_states: int = 0
     directness_time: float = 1.0
     directness_fix: float = 0.0
+    search: str = "gbfs"
 
     def __post_init__(self) -> None:
         self.domain_dir = Path(self.domain_dir)
@@ -94,6 +98,8 @@ class PlanningTaskConfig:
                 raise ValueError(f"{name} must be positive seconds/MiB, got {value}")
         if not 0 <= self.directness_states <= MAX_DIRECTNESS_STATES:
             raise ValueError(f"directness_states must be in 0..{MAX_DIRECTNESS_STATES}")
+        if self.search not in ("gbfs", "ehc"):
+            raise ValueError(f"search must be gbfs or ehc, got {self.search!r}")
         if not 0 <= self.directness_fix <= 1:
             raise ValueError("directness_fix must be a rate in [0, 1]")
         if self.directness_time >= self.sandbox_grace:

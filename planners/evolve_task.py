@@ -333,7 +333,8 @@ class PlanningTask:
     def _submit(self, source: str, prep: _Prepared, max_expansions: int, time_limit: float
                 ) -> cf.Future:
         request = {"source": source, "task": prep.task, "max_expansions": int(max_expansions),
-                   "time_limit": float(time_limit), "memory_mb": float(self.config.memory_mb)}
+                   "time_limit": float(time_limit), "memory_mb": float(self.config.memory_mb),
+                   "search": self.config.search}
         probe = self._probe(prep)
         if probe is not None:
             request["probe"] = (*probe, float(self.config.directness_time))

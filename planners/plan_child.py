@@ -27,7 +27,7 @@ from .ground import ground
 from .heuristics import HeuristicError, load_heuristic
 from .pddl_io import read_task
 from .plan import simulate
-from .search import greedy_best_first_search
+from .search import run_search
 
 #: Worker warm-up: the search kernels and the relaxed-plan helpers heuristics import.
 WARMUP = "ahd.planners.evolve_child:warm_worker"
@@ -41,7 +41,8 @@ def search_with_file(request: dict) -> dict:
     """Child side: load the heuristic file, search the ground task, return plain data.
 
     ``request``: ``cwd``, ``path``, ``task`` (ground), ``deadline`` (a ``time.monotonic()``
-    value, the parent's), ``lazy``, ``tie_breaking``, ``memory_mb``, ``max_expansions``.
+    value, the parent's), ``lazy``, ``tie_breaking``, ``memory_mb``, ``max_expansions`` and
+    optionally ``search`` (``gbfs`` when absent).
     Returns ``{"search": {CHILD_KEYS...}, "extra": {EXTRA_KEYS...}}``; the plan as action
     strings, never a cost.
     """
@@ -54,8 +55,9 @@ def search_with_file(request: dict) -> dict:
                            "search_time": 0.0, "error": str(exc), "probe": None},
                 "extra": {"heuristic": None, "generated": 0, "dead_ends": 0,
                           "initial_h": None, "peak_rss_mb": 0.0}}
-    out = greedy_best_first_search(
-        task, heuristic, lazy=request["lazy"], tie_breaking=request["tie_breaking"],
+    out = run_search(
+        task, heuristic, request.get("search", "gbfs"), lazy=request["lazy"],
+        tie_breaking=request["tie_breaking"],
         deadline=request["deadline"], memory_limit_mb=request["memory_mb"],
         max_expansions=request["max_expansions"],
     )
@@ -84,6 +86,7 @@ def solve_with_file(
     lazy: bool = False,
     tie_breaking: str = "fifo",
     notify: Callable[[str], None] | None = None,
+    search: str = "gbfs",
 ) -> PlanResult:
     """:func:`ahd.planners.api.solve` with the heuristic file's code in a sandbox child.
 
@@ -120,7 +123,7 @@ def solve_with_file(
         ground_time = parse_s + time.perf_counter() - t1
         request = {"cwd": os.getcwd(), "path": heuristic, "task": task, "deadline": deadline,
                    "lazy": lazy, "tie_breaking": tie_breaking, "memory_mb": memory_limit_mb,
-                   "max_expansions": max_expansions}
+                   "max_expansions": max_expansions, "search": search}
         value = runner.call(f"{__name__}:search_with_file", request)
         if notify is not None and runner.output.strip():
             notify(runner.output.rstrip("\n"))

@@ -1,5 +1,22 @@
-"""Greedy best-first search (eager and lazy) over ground tasks."""
+"""Searches over ground tasks: greedy best-first (eager and lazy) and enforced hill-climbing."""
 
 from .gbfs import STATUSES, SearchOutcome, greedy_best_first_search
+from .hill_climbing import enforced_hill_climbing
 
-__all__ = ["STATUSES", "SearchOutcome", "greedy_best_first_search"]
+#: Search algorithms by name (``ahd plan --search``).
+SEARCHES = ("gbfs", "ehc")
+
+__all__ = ["SEARCHES", "STATUSES", "SearchOutcome", "enforced_hill_climbing",
+           "greedy_best_first_search", "run_search"]
+
+
+def run_search(task, heuristic, search: str = "gbfs", *, lazy: bool = False,
+               tie_breaking: str = "fifo", **limits) -> SearchOutcome:
+    """Run the search named ``search`` (:data:`SEARCHES`) with the limits of
+    :func:`greedy_best_first_search` (``lazy`` and ``tie_breaking`` apply to GBFS only)."""
+    if search == "gbfs":
+        return greedy_best_first_search(task, heuristic, lazy=lazy, tie_breaking=tie_breaking,
+                                        **limits)
+    if search == "ehc":
+        return enforced_hill_climbing(task, heuristic, **limits)
+    raise ValueError(f"search must be one of {', '.join(SEARCHES)}, got {search!r}")
