@@ -27,7 +27,7 @@ from ..problem import get_problem
 from ..verify import verify
 from .config import LNSConfig
 from .construction import insertion_solution, savings_solution
-from .local_search import local_search
+from .local_search import GRANULARITY, descend, reverse_neighbours
 from .signatures import ROLES, compile_operator, function_type, layout_of
 from .state import (
     compact,
@@ -91,6 +91,8 @@ def _search(
     np.random.seed(p.seed)
     n = inst.n
     removed = np.zeros(n + 1, dtype=np.int64)
+    ls_k = min(GRANULARITY, inst.neighbors.shape[1])
+    rptr, ridx = reverse_neighbours(inst, ls_k)
     nd = len(destroys)
     nr = len(repairs)
     seg_score_d = np.zeros(nd)
@@ -148,7 +150,7 @@ def _search(
             bad_op = r
             break
         if p.use_ls:
-            local_search(inst, cand, pen, removed, k, MAX_LS_MOVES)
+            descend(inst, cand, pen, removed, k, MAX_LS_MOVES, ls_k, rptr, ridx)
         for i in range(len(improves)):
             improves[i](inst, cand, pen)
             if unassigned_count(cand) > 0:
