@@ -83,6 +83,7 @@ def solve(
     lazy: bool = False,
     tie_breaking: str = "fifo",
     search: str = "gbfs",
+    preferred: bool = False,
 ) -> PlanResult:
     """Solve a PDDL task with greedy best-first search (or enforced hill-climbing).
 
@@ -108,6 +109,9 @@ def solve(
     search : {"gbfs", "ehc"}
         ``"ehc"``: enforced hill-climbing, falling back to GBFS where it gets stuck
         (:mod:`ahd.planners.search.hill_climbing`); for direct heuristics.
+    preferred : bool
+        With ``lazy`` and ``hff``: helpful actions in a boosted second open list (LAMA's
+        preferred operators).
 
     Raises
     ------
@@ -116,6 +120,8 @@ def solve(
     """
     if search not in SEARCHES:
         raise ValueError(f"search must be one of {', '.join(SEARCHES)}, got {search!r}")
+    if preferred and (search != "gbfs" or not lazy):
+        raise ValueError("preferred operators need lazy GBFS (lazy=True, search='gbfs')")
     t0 = time.perf_counter()
     lifted = read_task(domain_path, problem_path)
     parse_s = time.perf_counter() - t0
@@ -129,6 +135,8 @@ def solve(
     except HeuristicError as exc:
         return early("error", parse_s, str(exc))
     name = h.name
+    if preferred and (h.is_python or h.name != "hff"):
+        raise ValueError(f"preferred operators come from the built-in hff, not {h.name}")
     warm_search(h, lazy)  # numba's one-time load or compile: not the task's time
     deadline = None if time_limit is None else time.monotonic() + time_limit - parse_s
     t0 = time.perf_counter() - parse_s
@@ -138,7 +146,8 @@ def solve(
         return early("time_limit", time.perf_counter() - t0)
     ground_time = time.perf_counter() - t0
     out = run_search(
-        task, h, search, lazy=lazy, tie_breaking=tie_breaking, deadline=deadline,
+        task, h, search, lazy=lazy, tie_breaking=tie_breaking, preferred=preferred,
+        deadline=deadline,
         memory_limit_mb=memory_limit_mb, max_expansions=max_expansions,
     )
     plan = None if out.plan is None else [task.op_name(o) for o in out.plan]

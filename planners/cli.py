@@ -35,6 +35,9 @@ def plan_command(
     search: Annotated[str, typer.Option(
         help="gbfs, or ehc: enforced hill-climbing (for direct heuristics), GBFS where stuck"
     )] = "gbfs",
+    preferred: Annotated[bool, typer.Option(
+        "--preferred", help="with --lazy and hff: helpful actions first, LAMA-style"
+    )] = False,
     memory: Annotated[
         float | None, typer.Option(help="memory limit in MiB (resident memory)")
     ] = None,
@@ -49,7 +52,7 @@ def plan_command(
     """
     try:
         _plan(domain, problem, heuristic, time, lazy, memory, max_expansions, tie_breaking, out,
-              search)
+              search, preferred)
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through ahd.interrupts
         _fail(f"interrupted ({what(exc)})", exit_status(exc))
 
@@ -57,6 +60,7 @@ def plan_command(
 def _plan(
     domain: Path, problem: Path, heuristic: str, time: str, lazy: bool, memory: float | None,
     max_expansions: int | None, tie_breaking: str, out: Path | None, search: str = "gbfs",
+    preferred: bool = False,
 ) -> None:
     """The body of :func:`plan_command` (the same arguments)."""
     from ahd.planners import HEURISTICS, PlanningInputError, solve
@@ -73,6 +77,9 @@ def _plan(
         _fail(f"--search must be gbfs or ehc, got {search!r}")
     if search == "ehc" and lazy:
         _fail("--lazy applies to gbfs, not to --search ehc")
+    if preferred and (not lazy or heuristic != "hff"):
+        _fail("--preferred needs --lazy and --heuristic hff (helpful actions come from h_FF's "
+              "relaxed plan)")
     for path in (domain, problem):
         if not path.is_file():
             _fail(f"{path}: no such file")
@@ -80,7 +87,7 @@ def _plan(
     _check_out(out, (domain, problem, Path(heuristic)))
     options = {"heuristic": heuristic, "time_limit": limit, "memory_limit_mb": memory,
                "max_expansions": max_expansions, "lazy": lazy, "tie_breaking": tie_breaking,
-               "search": search}
+               "search": search, **({"preferred": True} if preferred else {})}
     try:
         # A user's file runs in a sandbox child; built-in heuristics are trusted and run here,
         # and so does the loader's error for a name that is neither (nothing of it runs).

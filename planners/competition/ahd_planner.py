@@ -20,22 +20,35 @@ __all__ = ["AHD_RESULT_TAG", "AhdPlanner"]
 
 #: The line prefix under which the ``ahd`` runner prints its result as JSON.
 AHD_RESULT_TAG = "AHD-RESULT "
+#: Search configurations a spec may name after the heuristic (``ahd:hff:lazy-pref``), as
+#: ``run_ahd`` options: eager GBFS (the default), lazy GBFS, lazy GBFS with h_FF's preferred
+#: operators in a boosted second open list (LAMA's search, without its landmarks), and
+#: enforced hill-climbing.
+SEARCH_CONFIGS = {"eager": [], "lazy": ["--lazy"], "lazy-pref": ["--lazy", "--preferred"],
+                  "ehc": ["--search", "ehc"]}
 
 
 class AhdPlanner(Planner):
     """Our GBFS through :mod:`ahd.planners.competition.run_ahd`, one process per task.
 
     ``config`` is a built-in heuristic name or a ``.py`` heuristic file, relative to ``cwd``
-    (default: the current folder); runs start in their own work folders, so the path is made
-    absolute here.
+    (default: the current folder), optionally followed by ``:SEARCH`` (:data:`SEARCH_CONFIGS`);
+    runs start in their own work folders, so the path is made absolute here.
     """
 
     kind = "ahd"
 
     def __init__(self, label: str, spec: str, config: str, cwd: Path | None = None) -> None:
+        head, _, tail = config.rpartition(":")
+        self.search = "eager"
+        if head and tail in SEARCH_CONFIGS:
+            config, self.search = head, tail
         super().__init__(label, spec, config)
         from ahd.planners.heuristics import HEURISTICS
 
+        if self.search == "lazy-pref" and config != "hff":
+            raise PlannerSpecError(f"{spec}: preferred operators come from the built-in hff "
+                                   "(ahd:hff:lazy-pref)")
         self.builtin = config in HEURISTICS
         if not self.builtin:
             if not config.endswith(".py"):
@@ -81,7 +94,8 @@ class AhdPlanner(Planner):
         plan = workdir / "plan"
         argv = [sys.executable, "-m", "ahd.planners.competition.run_ahd",
                 str(task.domain_file), str(task.problem_file), str(plan),
-                "--heuristic", self.heuristic_for(task), "--deadline", repr(deadline)]
+                "--heuristic", self.heuristic_for(task), "--deadline", repr(deadline),
+                *SEARCH_CONFIGS[self.search]]
         if limits.memory_mb is not None:
             argv += ["--memory-mb", repr(float(limits.memory_mb))]
         return Invocation(argv, plan, {})

@@ -3,11 +3,13 @@
 A planner is named by a spec string, ``KIND:CONFIG``, optionally prefixed by a label
 (``LABEL=KIND:CONFIG``) that tables show instead of the spec:
 
-``ahd:HEURISTIC``
+``ahd:HEURISTIC[:SEARCH]``
     Our GBFS (:func:`ahd.planners.solve`) with a built-in heuristic (``ahd:hff``) or a
     heuristic file (``ahd:generated/blocksworld.py``). ``{domain}`` in the path is replaced
     by each task's domain, so one spec names a per-domain heuristic; domains without a file
-    are skipped for that planner (reported as not run, never as failures).
+    are skipped for that planner (reported as not run, never as failures). ``SEARCH``:
+    ``eager`` (default), ``lazy``, ``lazy-pref`` (lazy GBFS with h_FF's preferred operators,
+    boosted: ``ahd:hff:lazy-pref``) or ``ehc`` (enforced hill-climbing).
 ``fd:CONFIG``
     Fast Downward as shipped in the up-fast-downward package: ``lama-first`` (the driver's
     alias), ``gbfs-ff``/``gbfs-add``/``gbfs-goalcount``/``gbfs-blind``/``lazy-ff``, any other

@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deadline", type=float, required=True,
                         help="wall-clock deadline as seconds since the epoch")
     parser.add_argument("--memory-mb", type=float, default=None)
+    parser.add_argument("--lazy", action="store_true")
+    parser.add_argument("--preferred", action="store_true")
+    parser.add_argument("--search", default="gbfs", choices=("gbfs", "ehc"))
     args = parser.parse_args(argv)
 
     from ahd.planners import PlanningInputError, solve, write_plan
@@ -40,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         result = solve(args.domain, args.problem, heuristic=args.heuristic,
-                       time_limit=remaining, memory_limit_mb=args.memory_mb)
+                       time_limit=remaining, memory_limit_mb=args.memory_mb, lazy=args.lazy,
+                       preferred=args.preferred, search=args.search)
     except PlanningInputError as exc:
         report({"status": "error", "error": str(exc), "expanded": 0})
         return 2

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..state import ADD, ADD_PTR, COST, FPRE_OPS, FPRE_PTR, GOAL, PRE, PRE_PTR, has
+from ..state import ADD, ADD_PTR, COST, FPRE_OPS, FPRE_PTR, GOAL, PRE, PRE_PTR, has, op_applicable
 
 HMAX, HADD, HFF = 0, 1, 2
 
@@ -24,7 +24,7 @@ UNREACHED = np.int64(1) << np.int64(60)
 
 # indices into the scratch tuple
 (S_COST, S_CLOSED, S_SUPP, S_UNSAT, S_VAL, S_HKEY, S_HVAL, S_MARK, S_STACK,
- S_GOALMARK, S_MARKED, S_MINCOST) = range(12)
+ S_GOALMARK, S_MARKED, S_MINCOST, S_NPLAN) = range(13)
 
 
 def scratch(task: object, empty: bool = False) -> tuple:
@@ -48,8 +48,9 @@ def scratch(task: object, empty: bool = False) -> tuple:
         np.zeros(no, dtype=np.uint8),  # op in relaxed plan
         np.empty(nf + 1, dtype=np.int32),  # stack
         goal_mark,
-        np.empty(no, dtype=np.int32),  # marked op list (to reset marks cheaply)
+        np.empty(no, dtype=np.int32),  # marked op list: the last relaxed plan's operators
         min_cost,
+        np.zeros(1, dtype=np.int64),  # how many operators that relaxed plan has
     )
 
 
@@ -99,6 +100,7 @@ def explore(bits: np.ndarray, T: tuple, S: tuple, mode: int) -> float:
     n_facts = fpre_ptr.shape[0] - 1
     n_ops = pre_ptr.shape[0] - 1
     n_goals = goal.shape[0]
+    S[S_NPLAN][0] = 0  # no relaxed plan (helpful actions) unless h_FF extracts one below
     if n_goals == 0:
         return 0.0
     n = 0
@@ -197,4 +199,28 @@ def _relaxed_plan_cost(T: tuple, S: tuple) -> int:
                 top += 1
     for i in range(n_marked):
         mark[marked[i]] = 0
+    S[S_NPLAN][0] = n_marked
     return h
+
+
+@njit(cache=True)
+def mark_helpful(bits: np.ndarray, T: tuple, S: tuple) -> int:
+    """Set ``S[S_MARK][o] = 1`` for the helpful actions of the state h_FF last evaluated
+    (``bits``): the operators of its relaxed plan that are applicable there (Hoffmann &
+    Nebel; Fast Downward's preferred operators of ``ff()``). Returns how many; clear them
+    with :func:`clear_helpful`."""
+    marked, mark = S[S_MARKED], S[S_MARK]
+    k = 0
+    for i in range(S[S_NPLAN][0]):
+        o = marked[i]
+        if op_applicable(bits, T, o):
+            mark[o] = 1
+            k += 1
+    return k
+
+
+@njit(cache=True)
+def clear_helpful(S: tuple) -> None:
+    marked, mark = S[S_MARKED], S[S_MARK]
+    for i in range(S[S_NPLAN][0]):
+        mark[marked[i]] = 0

@@ -79,6 +79,7 @@ def greedy_best_first_search(
     *,
     lazy: bool = False,
     tie_breaking: str = "fifo",
+    preferred: bool = False,
     time_limit: float | None = None,
     deadline: float | None = None,
     memory_limit_mb: float | None = None,
@@ -99,6 +100,10 @@ def greedy_best_first_search(
         h as key) instead of when it is generated: fewer evaluations, worse guidance.
     tie_breaking : {"fifo", "lifo"}
         Order among states with equal h: first generated first (FD's default) or last.
+    preferred : bool
+        Lazy search with ``hff`` only: successors through helpful actions (the relaxed plan's
+        operators applicable in the expanded state) also enter a preferred open list, which
+        alternates with the regular one and is boosted by 1000 on progress (LAMA's scheme).
     time_limit : float, optional
         Seconds from this call; ``deadline`` (a ``time.monotonic()`` value) overrides it.
     memory_limit_mb : float, optional
@@ -115,6 +120,8 @@ def greedy_best_first_search(
     if deadline is None and time_limit is not None:
         deadline = start + time_limit
     heuristic = load_heuristic(heuristic)
+    if preferred and not (lazy and heuristic.name == "hff" and not heuristic.is_python):
+        raise ValueError("preferred operators need lazy search with the built-in hff")
     if task.unsolvable is not None:
         return SearchOutcome("unsolvable", extra={"reason_unreachable_goal": 1.0},
                              error=task.unsolvable, search_time=time.perf_counter() - t0)
@@ -188,7 +195,7 @@ def greedy_best_first_search(
             except HeuristicError as exc:
                 return outcome("error", error=str(exc))
         c0 = time.perf_counter()
-        status = K.run(T, HS, space.as_tuple(), hid, lazy, lifo, budget, limit)
+        status = K.run(T, HS, space.as_tuple(), hid, lazy, lifo, budget, limit, preferred)
         elapsed = time.perf_counter() - c0
         if status == K.SOLVED:
             return outcome("solved", plan=space.path(int(space.ctr[K.GOAL_NODE])))

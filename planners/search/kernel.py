@@ -24,19 +24,23 @@ import numpy as np
 from numba import njit
 
 from ..heuristics.builtin import evaluate
+from ..heuristics.relaxed import S_MARK, clear_helpful, mark_helpful
 from ..state import applicable_ops, apply_op, is_goal, state_hash
 
 # status codes
 BUDGET, NEED_EVAL, NEED_GROW, SOLVED, EXHAUSTED = range(5)
 
-# ctr slots
+# ctr slots (PHEAP_SIZE, PRIO, PPRIO: the preferred open list and the alternation priorities)
 (N_NODES, N_ENTRIES, HEAP_SIZE, EXPANDED, GENERATED, EVALUATED, DEAD_ENDS, GOAL_NODE,
- PEND_LO, PENDING, RESUME, NEED, BEST_H) = range(13)
+ PEND_LO, PENDING, RESUME, NEED, BEST_H, PHEAP_SIZE, PRIO, PPRIO) = range(16)
 N_CTR = 16
 
 # SP slots
 (SP_STATES, SP_PARENT, SP_OP, SP_HVAL, SP_HASH, SP_TABLE, SP_EKEY, SP_ENODE, SP_EOP, SP_HEAP,
- SP_CTR, SP_APP, SP_BUF) = range(13)
+ SP_CTR, SP_APP, SP_BUF, SP_PHEAP) = range(14)
+
+#: Priority bonus of the preferred open list on progress (a new best h), as in LAMA.
+BOOST = 1000
 
 
 @njit(cache=True, inline="always")
@@ -140,7 +144,8 @@ def _push_entry(SP: tuple, key: float, node: int, op: int, lifo: bool) -> None:
 
 @njit(cache=True)
 def run(
-    T: tuple, HS: tuple, SP: tuple, hid: int, lazy: bool, lifo: bool, budget: int, limit: int
+    T: tuple, HS: tuple, SP: tuple, hid: int, lazy: bool, lifo: bool, budget: int, limit: int,
+    preferred: bool = False,
 ) -> int:
     """Continue the search; return a status code.
 
@@ -148,6 +153,11 @@ def run(
     expansion; one compiled evaluation can be slow on big tasks, so a chunk may stop in the
     middle of evaluating a node's successors and resume there), or when ``limit`` expansions
     (``-1``: no limit) are reached.
+
+    ``preferred`` (lazy search with h_FF): successors through helpful actions also enter a
+    second open list; the two alternate by priority (each removal adds one to its list's
+    priority; progress, a new best h, takes :data:`BOOST` off the preferred list's), as in
+    LAMA and Fast Downward's ``lazy_greedy(..., preferred=...)``.
     """
     states, hval, ctr, app, buf = SP[SP_STATES], SP[SP_HVAL], SP[SP_CTR], SP[SP_APP], SP[SP_BUF]
     ekey, enode, eop = SP[SP_EKEY], SP[SP_ENODE], SP[SP_EOP]
@@ -198,8 +208,19 @@ def run(
                     ctr[GENERATED] += k
                     if hval[m] < hval[ctr[BEST_H]]:
                         ctr[BEST_H] = m
+                        if preferred:
+                            ctr[PPRIO] -= BOOST
+                    if preferred:
+                        mark_helpful(states[m], T, HS)
+                    mark = HS[S_MARK]
+                    pheap = SP[SP_PHEAP]
                     for i in range(k):
                         _push_entry(SP, hval[m], m, app[i], lifo)
+                        if preferred and mark[app[i]]:
+                            ctr[PHEAP_SIZE] = heap_push(pheap, ekey, ctr[PHEAP_SIZE],
+                                                        ctr[N_ENTRIES] - 1, lifo)
+                    if preferred:
+                        clear_helpful(HS)
                     ctr[PENDING] = 0
                     work += 1
         if work >= budget or pops >= 8 * budget or (limit >= 0 and ctr[EXPANDED] >= limit):
@@ -208,11 +229,16 @@ def run(
         if ctr[RESUME] >= 0:
             e = ctr[RESUME]
             ctr[RESUME] = -1
+        elif ctr[PHEAP_SIZE] > 0 and (ctr[HEAP_SIZE] == 0 or ctr[PPRIO] < ctr[PRIO]):
+            e = heap_pop(SP[SP_PHEAP], ekey, ctr[PHEAP_SIZE], lifo)
+            ctr[PHEAP_SIZE] -= 1
+            ctr[PPRIO] += 1
         else:
             if ctr[HEAP_SIZE] == 0:
                 return EXHAUSTED
             e = heap_pop(SP[SP_HEAP], ekey, ctr[HEAP_SIZE], lifo)
             ctr[HEAP_SIZE] -= 1
+            ctr[PRIO] += 1
         if not lazy:
             n = enode[e]
             if is_goal(states[n], T):

@@ -50,6 +50,7 @@ class SearchSpace:
         self.enode = np.zeros(entry_cap, dtype=np.int64)
         self.eop = np.zeros(entry_cap, dtype=np.int32)
         self.heap = np.zeros(entry_cap, dtype=np.int64)
+        self.pheap = np.zeros(entry_cap, dtype=np.int64)  # preferred successors (lazy search)
         self.ctr = np.zeros(N_CTR, dtype=np.int64)
         self.ctr[RESUME] = -1
         self.ctr[GOAL_NODE] = -1
@@ -60,6 +61,7 @@ class SearchSpace:
         return (
             self.states, self.parent, self.op, self.hval, self.shash, self.table,
             self.ekey, self.enode, self.eop, self.heap, self.ctr, self.app, self.buf,
+            self.pheap,
         )
 
     @property
@@ -86,7 +88,7 @@ class SearchSpace:
         per_node = self.n_words * 8 + 8 + 4 + 8 + 8
         return (
             (node_cap - self.states.shape[0]) * per_node
-            + (entry_cap - self.ekey.shape[0]) * (8 + 8 + 4 + 8)
+            + (entry_cap - self.ekey.shape[0]) * (8 + 8 + 4 + 8 + 8)
             + (table_cap - self.table.shape[0]) * 8
             + self.nbytes()
         )
@@ -121,6 +123,7 @@ class SearchSpace:
             self.enode = np.resize(self.enode, entry_cap)
             self.eop = np.resize(self.eop, entry_cap)
             self.heap = np.resize(self.heap, entry_cap)
+            self.pheap = np.resize(self.pheap, entry_cap)
         if table_cap > self.table.shape[0]:
             self.table = np.full(table_cap, -1, dtype=np.int64)
             rebuild_table(self.table, self.shash, int(self.ctr[N_NODES]))

@@ -126,7 +126,12 @@ def test_planner_specs(tmp_path):
     h = write_script(tmp_path / "blocks.py", "def h(state, task):\n    return 0\n")
     p = parse_planner("ahd:blocks.py", cwd=tmp_path)
     assert p.path_template == str(h)
+    p = parse_planner("ahd:hff:lazy-pref")
+    assert (p.config, p.search, p.label) == ("hff", "lazy-pref", "ahd:hff:lazy-pref")
+    p = parse_planner("ahd:blocks.py:ehc", cwd=tmp_path)
+    assert (p.path_template, p.search) == (str(h), "ehc")
     for bad, match in [("ahd:nosuch", "built-in heuristic"), ("ahd:missing.py", "no such"),
+                       ("ahd:goalcount:lazy-pref", "preferred operators come from"),
                        ("xyz:1", "unknown planner kind"), ("hff", "KIND:CONFIG"),
                        ("pyperplan:hzz", "heuristics"), ("cmd:", "KIND:CONFIG")]:
         with pytest.raises(PlannerSpecError, match=match):
@@ -135,6 +140,18 @@ def test_planner_specs(tmp_path):
         assert parse_planner("fd:lama-first").unavailable() is None
         with pytest.raises(PlannerSpecError, match="unknown Fast Downward"):
             parse_planner("fd:no-such-alias")
+
+
+def test_ahd_runner_takes_the_search_configuration(suite, tmp_path, capsys):
+    from ahd.planners.competition import run_ahd
+
+    task = discover(suite)[0]
+    planner = parse_planner("ahd:hff:lazy-pref")
+    argv = planner.invocation(task, tmp_path, Limits(time=30), time.time() + 30).argv
+    assert argv[-2:] == ["--lazy", "--preferred"]
+    assert run_ahd.main(argv[3:]) == 0
+    result = json.loads(capsys.readouterr().out.split("AHD-RESULT ")[-1])
+    assert result["status"] == "solved" and (tmp_path / "plan").is_file()
 
 
 def test_parse_memory():
