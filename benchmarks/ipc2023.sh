@@ -2,6 +2,7 @@
 # IPC 2023 learning track, testing/easy of all ten domains (300 tasks): coverage, IPC quality
 # score (reference costs from upper_bounds.json) and IPC agile score for
 #   ahd-hff        our GBFS with h_FF                       (ahd:hff)
+#   ahd-lazy-pref  our lazy GBFS with h_FF and its preferred operators, boosted (ahd:hff:lazy-pref)
 #   fd-lama-first  Fast Downward lama-first, shipped in up-fast-downward (fd:lama-first)
 #   evolved        the exported heuristic generated/<domain>.py, on the domains that have one
 #
@@ -34,7 +35,8 @@ if [ ! -d "$DATA" ]; then
     exit 2
 fi
 
-planners=(--planner "ahd-hff=ahd:hff" --planner "fd-lama-first=fd:lama-first")
+planners=(--planner "ahd-hff=ahd:hff" --planner "ahd-lazy-pref=ahd:hff:lazy-pref"
+          --planner "fd-lama-first=fd:lama-first")
 if compgen -G "$ROOT/generated/*.py" > /dev/null; then
     planners+=(--planner "evolved=ahd:$ROOT/generated/{domain}.py")
 else
