@@ -54,9 +54,10 @@ from routing_quality import finish_record, layout, sub_instance, summary_row, ti
 
 from ahd.problems.instance import RoutingInstance  # noqa: E402
 
-#: ``ahd-insertion``: ahd started from cheapest insertion instead of its default (savings from
-#: 500 customers up), to show what the start is worth.
-ALL_SOLVERS = ("ahd", "ahd-insertion", "pyvrp", "ortools")
+#: Variants of ahd that show what its large-instance parts are worth: ``ahd-whole`` without
+#: decomposition (one LNS on the whole instance), ``ahd-insertion`` also without the savings
+#: start (cheapest insertion, as before both).
+ALL_SOLVERS = ("ahd", "ahd-whole", "ahd-insertion", "pyvrp", "ortools")
 SETS = {"x": "CVRPLIB X, n > 500 (gap to BKS, %)",
         "xxl": "Belgium XXL (gap to the checked .sol cost, %)"}
 MEMORY_WORDS = ("MemoryError", "bad_alloc", "Cannot allocate memory", "distance matrix needs")
@@ -66,11 +67,10 @@ INFEASIBLE_WORDS = ("no feasible", "found no solution")
 # --------------------------------------------------------------------------- worker side
 
 
-def run_ahd(inst: RoutingInstance, time_limit: float, seed: int, box: dict,
-            construction: str = "auto"):
+def run_ahd(inst: RoutingInstance, time_limit: float, seed: int, box: dict, **options):
     from ahd.problems.engine.lns import LNSConfig, run_lns
 
-    res = run_lns(inst, LNSConfig(time_limit=time_limit, seed=seed, construction=construction))
+    res = run_lns(inst, LNSConfig(time_limit=time_limit, seed=seed, **options))
     box.update(end=time.perf_counter(), search_s=float(res.elapsed),
                first_in_search=float(res.trace[0, 0]) if len(res.trace) else None,
                first_cost=float(res.trace[0, 2]) if len(res.trace) else None,
@@ -101,7 +101,10 @@ def run_pyvrp(inst: RoutingInstance, time_limit: float, seed: int, box: dict):
 
 
 RUNNERS = {"ahd": run_ahd, "pyvrp": run_pyvrp,
-           "ahd-insertion": lambda inst, t, seed, box: run_ahd(inst, t, seed, box, "insertion"),
+           "ahd-whole": lambda inst, t, seed, box: run_ahd(inst, t, seed, box,
+                                                           decompose="off"),
+           "ahd-insertion": lambda inst, t, seed, box: run_ahd(
+               inst, t, seed, box, construction="insertion", decompose="off"),
            "ortools": lambda inst, t, seed, box: SOLVERS["ortools"](inst, t, seed=seed)}
 
 
@@ -122,7 +125,7 @@ def worker(task: dict) -> dict:
     else:
         # numba compilation, untimed, on 10 customers in the same layout (matrix or
         # coordinates), both constructions included
-        run_ahd(sub_instance(inst), 0.2, seed, {}, "savings")
+        run_ahd(sub_instance(inst), 0.2, seed, {}, construction="savings")
     box: dict = {"before_mib": peak_mib()}
 
     def solve():

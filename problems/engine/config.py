@@ -8,6 +8,9 @@ from dataclasses import dataclass
 ACCEPTANCE = ("sa", "rrt")
 #: Start solutions: ``auto`` takes savings from :data:`SAVINGS_MIN_CUSTOMERS` customers up.
 CONSTRUCTIONS = ("auto", "savings", "insertion")
+#: Decomposition modes (see :mod:`.decompose`): ``auto`` from DECOMPOSE_MIN_CUSTOMERS up.
+DECOMPOSITIONS = ("auto", "on", "off")
+DECOMPOSE_MIN_CUSTOMERS = 5000
 #: Below this size the search overtakes any start within a fraction of a second, and insertion
 #: keeps every earlier figure (all measured at n <= 500 with it) as it was.
 SAVINGS_MIN_CUSTOMERS = 500
@@ -54,6 +57,12 @@ class LNSConfig:
         :data:`SAVINGS_MIN_CUSTOMERS` customers up except on the TSP. At that size
         insertion's start costs several times the best-known value and the search spends
         much of a minute repairing it.
+    decompose, sub_customers, sub_seconds
+        ``"on"``: after the start solution, run the LNS on sub-problems of about
+        ``sub_customers`` customers in nearby routes, ``sub_seconds`` each, until
+        ``time_limit`` (:mod:`.decompose`); needs a time limit and coordinates. ``"auto"``:
+        from :data:`DECOMPOSE_MIN_CUSTOMERS` customers up, where one iteration on the whole
+        costs tens of milliseconds. ``"off"``: one LNS on the whole.
     """
 
     time_limit: float | None = None
@@ -72,6 +81,9 @@ class LNSConfig:
     local_search: bool = True
     penalty_target: float = 0.3
     construction: str = "auto"
+    decompose: str = "auto"
+    sub_customers: int = 1000
+    sub_seconds: float = 3.0
 
     def __post_init__(self) -> None:
         if self.time_limit is None and self.iterations is None:
@@ -97,9 +109,21 @@ class LNSConfig:
             raise ValueError("max_remove_fraction must be in (0, 1]")
         if not 0 < self.penalty_target < 1:
             raise ValueError("penalty_target must be in (0, 1)")
+        if self.decompose not in DECOMPOSITIONS:
+            raise ValueError(
+                f"decompose must be one of {DECOMPOSITIONS}, got {self.decompose!r}")
+        if self.sub_customers < 2 or not (self.sub_seconds > 0 and math.isfinite(
+                self.sub_seconds)):
+            raise ValueError("need sub_customers >= 2 and positive sub_seconds")
         if self.construction not in CONSTRUCTIONS:
             raise ValueError(
                 f"construction must be one of {CONSTRUCTIONS}, got {self.construction!r}")
+
+    def uses_decomposition(self, n: int, has_coords: bool) -> bool:
+        """Whether a run on ``n`` customers works on sub-problems (see ``decompose``)."""
+        if self.decompose == "off" or self.time_limit is None or not has_coords:
+            return False
+        return self.decompose == "on" or n >= DECOMPOSE_MIN_CUSTOMERS
 
     def uses_savings(self, n: int, max_routes: int) -> bool:
         """Whether a run on ``n`` customers and at most ``max_routes`` routes starts from
