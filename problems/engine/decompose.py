@@ -104,3 +104,41 @@ def decomposed_search(instance: RoutingInstance, config, routes: list[list[int]]
             totals["trace"].append((time.perf_counter() - t0, totals["iterations"], cost))
     totals["elapsed"] = time.perf_counter() - t0
     return routes, totals
+
+
+def run_decomposed(instance: RoutingInstance, config, pools: tuple, routes: list[list[int]],
+                   spent: float, python_mode: bool, errors: dict):
+    """``run_lns`` by sub-problems in what is left of ``config.time_limit`` after ``spent``
+    seconds of whole-instance descent: an :class:`~.lns.LNSResult` with the operator
+    statistics of every sub-problem summed. ``pools`` are the (destroy, repair, improve)
+    operator records."""
+    from .lns import LNSResult, run_lns
+
+    dops, rops, iops = pools
+    # compile the sub-problems' code (their distance layout may differ) outside the clock
+    first = routes[0][:10]
+    run_lns(sub_instance(instance, np.array(first, dtype=np.int64), 2),
+            replace(config, time_limit=None, iterations=1, decompose="off"), dops, rops, iops,
+            initial_routes=[list(range(1, len(first) + 1))])
+    sums: dict[str, dict] = {"destroy": {}, "repair": {}}
+
+    def run(sub, sub_config, sub_routes):
+        res = run_lns(sub, sub_config, dops, rops, iops, initial_routes=sub_routes)
+        for role, stats in (("destroy", res.destroy_stats), ("repair", res.repair_stats)):
+            for name, row in stats.items():
+                acc = sums[role].setdefault(name, dict.fromkeys(row, 0.0))
+                for key, value in row.items():
+                    acc[key] += value
+        return res
+
+    rest = replace(config, time_limit=max(config.time_limit - spent, 1e-3))
+    routes, totals = decomposed_search(instance, rest, routes, run, config.sub_customers,
+                                       config.sub_seconds)
+    trace = np.array(totals["trace"], dtype=float)
+    trace[:, 0] += spent
+    return LNSResult(
+        routes=routes, cost=verify(instance, routes), iterations=int(totals["iterations"]),
+        elapsed=spent + float(totals["elapsed"]), trace=trace,
+        destroy_stats=sums["destroy"], repair_stats=sums["repair"], python_mode=python_mode,
+        compile_errors=errors,
+    )

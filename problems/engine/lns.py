@@ -15,7 +15,7 @@ import functools
 import os
 import time
 from collections import namedtuple
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numba
 import numpy as np
@@ -394,41 +394,6 @@ def _params(config: LNSConfig, start_cost: float, n: int, nroutes: int, inst) ->
     )
 
 
-def _decomposed(instance, config, dops, rops, iops, routes, python_mode, errors,
-                spent: float) -> LNSResult:
-    """:func:`run_lns` by sub-problems (:mod:`.decompose`) in what is left of the time limit
-    after ``spent`` seconds of whole-instance descent; operator statistics summed."""
-    from .decompose import decomposed_search, sub_instance
-
-    # compile the sub-problems' code (their distance layout may differ) outside the clock
-    first = routes[0][:10]
-    run_lns(sub_instance(instance, np.array(first, dtype=np.int64), 2),
-            replace(config, time_limit=None, iterations=1, decompose="off"), dops, rops, iops,
-            initial_routes=[list(range(1, len(first) + 1))])
-    sums: dict[str, dict] = {"destroy": {}, "repair": {}}
-
-    def run(sub, sub_config, sub_routes):
-        res = run_lns(sub, sub_config, dops, rops, iops, initial_routes=sub_routes)
-        for role, stats in (("destroy", res.destroy_stats), ("repair", res.repair_stats)):
-            for name, row in stats.items():
-                acc = sums[role].setdefault(name, dict.fromkeys(row, 0.0))
-                for key, value in row.items():
-                    acc[key] += value
-        return res
-
-    rest = replace(config, time_limit=max(config.time_limit - spent, 1e-3))
-    routes, totals = decomposed_search(instance, rest, routes, run, config.sub_customers,
-                                       config.sub_seconds)
-    trace = np.array(totals["trace"], dtype=float)
-    trace[:, 0] += spent
-    return LNSResult(
-        routes=routes, cost=verify(instance, routes), iterations=int(totals["iterations"]),
-        elapsed=spent + float(totals["elapsed"]), trace=trace,
-        destroy_stats=sums["destroy"], repair_stats=sums["repair"], python_mode=python_mode,
-        compile_errors=errors,
-    )
-
-
 @njit(cache=True)
 def seed_numba_rng(seed):
     """Seed numba's own global RNG, which compiled operators draw from."""
@@ -489,8 +454,10 @@ def run_lns(
         t0 = time.perf_counter()
         if config.local_search:  # one descent of the whole first: sub-problems then start
             local_search(inst, cur, penalty, no_seeds, 0, 1 << 40)  # from its optimum
-        return _decomposed(instance, config, dops, rops, iops, to_routes(cur), python_mode,
-                           errors, time.perf_counter() - t0)
+        from .decompose import run_decomposed
+
+        return run_decomposed(instance, config, (dops, rops, iops), to_routes(cur),
+                              time.perf_counter() - t0, python_mode, errors)
     start_cost = float(total_cost(cur))
     params = _params(config, start_cost, instance.n, int(cur.nroutes[0]), inst)
 
