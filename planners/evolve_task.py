@@ -184,14 +184,19 @@ class PlanningTask:
         (what Corrêa et al. gave the LLM, minus the worked examples of other domains)."""
         c = self.config
         train = self.files["train"]
+        search = "GBFS" if c.search == "gbfs" else ("enforced hill-climbing (GBFS where it "
+                                                     "gets stuck)")
         parts = [
             f"Classical planning, domain '{self.domain_name}'. Write a domain-dependent "
             "heuristic that guides greedy best-first search (GBFS) to a plan quickly.",
-            f"Scoring: each heuristic runs GBFS on {len(train)} training tasks of this domain "
+            f"Scoring: each heuristic runs {search} on {len(train)} training tasks of this domain "
             f"(at most {c.max_expansions} expansions and {c.time_limit:g} s per task); fitness "
             "= unsolved tasks + mean(log1p(expansions of solved tasks)) / 100, lower is "
             "better, so solving one more task always beats saving expansions. Every plan is "
-            "checked by a validator. The best heuristics are then compared on held-out tasks.",
+            "checked by a validator. The best heuristics are then compared on held-out tasks."
+            + (" Directness counts too: fitness adds 0.1 * (1 - the share of sampled states "
+               "where some successor has a strictly lower value); from every non-goal state "
+               "some successor should score lower." if c.directness_states else ""),
             "Domain PDDL:\n```pddl\n" + read_pddl_text(self.domain_file, "domain").strip()
             + "\n```",
         ]
