@@ -483,5 +483,6 @@ def test_counterexamples_of_a_heuristic_that_is_not_direct_reach_the_fix_prompt(
     assert result.exit_code == 0, result.output
     fixes = [r["messages"][-1]["content"] for r in requests
              if "Your code failed" in r["messages"][-1]["content"]]
+    assert "Directness counts too" in requests[0]["messages"][-1]["content"]
     assert fixes and "not direct enough: 0%" in fixes[0]
     assert "state with h = 0: (" in fixes[0] and "successors: (" in fixes[0]
