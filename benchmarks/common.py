@@ -186,13 +186,14 @@ def run_parallel(script: str, tasks: Sequence[tuple[dict, Any]], jobs: int,
                  timeout_factor: float) -> Iterator[tuple[dict, Any, dict]]:
     """``(task, info, result)`` of every ``(task, info)``, as they finish, ``jobs`` at a time.
 
-    Each task runs through :func:`run_worker`, killed after ``timeout_factor *
-    task["time_limit"] + 120`` seconds (``--timeout-factor``); ``info`` is passed through for
-    the caller's record.
+    Each task runs through :func:`run_worker`, killed after ``timeout_factor * seconds + 120``
+    seconds (``--timeout-factor``), where seconds are ``task["seconds"]`` or else
+    ``task["time_limit"]``; ``info`` is passed through for the caller's record.
     """
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {
-            pool.submit(run_worker, script, task, timeout_factor * task["time_limit"] + 120):
+            pool.submit(run_worker, script, task,
+                        timeout_factor * task.get("seconds", task["time_limit"]) + 120):
             (task, info)
             for task, info in tasks
         }

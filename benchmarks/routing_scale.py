@@ -29,6 +29,10 @@ Every (instance, time limit, seed, solver) run is a fresh single-threaded proces
   ahd - PyVRP; then memory, first feasible and wall time at the smallest time limit; then what
   was not run.
 
+Time limits are seconds or per customer (``--time 60 n/2``: 60 s, and half a second per
+customer, the issue's target; a per-customer limit is kept in the records as its negated
+factor, ``-0.5``).
+
 Example (the XXL runs need time: raise ``--timeout-factor`` if set-up is slow)::
 
     python benchmarks/routing_scale.py --time 60 300 --seeds 0 1 2 --solvers ahd pyvrp \\
@@ -37,6 +41,7 @@ Example (the XXL runs need time: raise ``--timeout-factor`` if set-up is slow)::
 
 from __future__ import annotations
 
+import argparse
 import fnmatch
 import resource
 import sys
@@ -62,6 +67,46 @@ SETS = {"x": "CVRPLIB X, n > 500 (gap to BKS, %)",
         "xxl": "Belgium XXL (gap to the checked .sol cost, %)"}
 MEMORY_WORDS = ("MemoryError", "bad_alloc", "Cannot allocate memory", "distance matrix needs")
 INFEASIBLE_WORDS = ("no feasible", "found no solution")
+
+
+# --------------------------------------------------------------------------- time limits
+
+
+def parse_time(text: str) -> float:
+    """A limit in seconds (``60``), or per customer: ``n/2`` (half a second per customer),
+    ``3n``; per-customer limits are kept as their negated factor (``n/2`` is -0.5)."""
+    text = str(text).strip()
+    try:
+        if text.startswith("n/"):
+            factor = 1.0 / float(text[2:])
+        elif text.endswith("n"):
+            factor = float(text[:-1])
+        else:
+            seconds = float(text)
+            if not seconds > 0:
+                raise ValueError
+            return seconds
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give seconds (60) or a limit per customer (n/2, 3n)") from None
+    if not factor > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the factor must be positive")
+    return -factor
+
+
+def time_key(t: float) -> tuple[bool, float]:
+    """Table order: limits in seconds, then per-customer limits (longer on these sizes)."""
+    return (t < 0, abs(t))
+
+
+def time_label(t: float) -> str:
+    if t >= 0:
+        return f"{t:g} s"
+    return "n/2 s" if -t == 0.5 else f"{-t:g}n s"
+
+
+def seconds(t: float, customers: int) -> float:
+    return t if t >= 0 else -t * customers
 
 
 # --------------------------------------------------------------------------- worker side
@@ -130,7 +175,8 @@ def worker(task: dict) -> dict:
 
     def solve():
         box["t0"] = time.perf_counter()
-        routes, cost = RUNNERS[solver](inst, task["time_limit"], seed, box)
+        routes, cost = RUNNERS[solver](inst, task.get("seconds", task["time_limit"]), seed,
+                                       box)
         return routes, cost, {k: box[k] for k in ("iterations", "search_s", "first_cost")
                               if box.get(k) is not None}
 
@@ -226,11 +272,12 @@ def run_all(args) -> dict:
     meta = log.meta
     meta["available"] = {i["name"]: {"set": i["set"], "n": i["n"]} for i in every}
     for key, new in (("times", args.time), ("seeds", args.seeds), ("solvers", args.solvers)):
-        meta[key] = sorted(set(meta.get(key, [])) | set(new))
+        meta[key] = sorted(set(meta.get(key, [])) | set(new),
+                           key=time_key if key == "times" else None)
     free = available_memory()
     mem = int(args.mem_gib * 2**30) if args.mem_gib else (free // args.jobs if free else None)
     tasks = [({"path": info["path"], "solver": s, "time_limit": t, "seed": seed,
-               "mem_bytes": mem}, info)
+               "seconds": seconds(t, info["n"] - 1), "mem_bytes": mem}, info)
              for t in args.time for info in chosen for seed in args.seeds for s in args.solvers
              if log.todo(result_key(info["name"], s, t, seed), args.rerun_failed)]
     print(f"{len(chosen)} instances, references checked; {len(tasks)} runs to do, {args.jobs} at"
@@ -244,7 +291,7 @@ def run_all(args) -> dict:
         extra = "".join(f"  {k} {rec[k]:g}" for k in ("wall_s", "peak_mib", "first_feasible_s")
                         if k in rec)
         print(f"[{done}/{len(tasks)}] {info['name']:12s} {task['solver']:7s}"
-              f" {task['time_limit']:g}s seed {task['seed']}  {what}{extra}"
+              f" {time_label(task['time_limit'])} seed {task['seed']}  {what}{extra}"
               + (f"  ({rec['error']})" if rec.get("error") else ""), file=sys.stderr, flush=True)
     return log.raw
 
@@ -269,6 +316,7 @@ def gap_cell(runs: list[dict]) -> str:
 
 def gap_table(title: str, recs: list[dict]) -> list[str]:
     cols, _, names = layout(recs, ALL_SOLVERS)
+    cols.sort(key=lambda col: time_key(col[0]))
     runs: dict[tuple, list[dict]] = {}
     for r in recs:
         runs.setdefault((r["name"], r["solver"], r["time_limit"]), []).append(r)
@@ -288,7 +336,7 @@ def gap_table(title: str, recs: list[dict]) -> list[str]:
         lower = sum(d < 0 for d in pairs)
         diffs.append(f"{fmt(pairs)} (ahd lower in {lower}/{len(pairs)})"
                      if s == "ahd" and pairs else "")
-    header = ["instance", "customers", *(f"{s} {t:g}s" for t, s in cols)]
+    header = ["instance", "customers", *(f"{s} {time_label(t)}" for t, s in cols)]
     return [f"## {title}", "", *common.markdown_table(header, rows),
             summary_row("mean over instances every column at this time solved (instances)", means),
             *([summary_row("ahd - pyvrp, paired by instance and seed", diffs)]
@@ -301,19 +349,19 @@ def monotone(recs: list[dict]) -> list[str]:
     for s in ALL_SOLVERS:
         cost = {(r["name"], r["seed"], r["time_limit"]): r["cost"] for r in recs
                 if r["solver"] == s and "gap" in r}
-        times = sorted({t for _, _, t in cost})
+        times = sorted({t for _, _, t in cost}, key=time_key)
         for lo, hi in zip(times[:-1], times[1:], strict=True):
             pairs = [(cost[(x, seed, lo)], c) for (x, seed, t), c in cost.items()
                      if t == hi and (x, seed, lo) in cost]
             worse = sum(c_hi > c_lo for c_lo, c_hi in pairs)
             if pairs:
                 lines.append(f"- {s}: {worse} of {len(pairs)} (instance, seed) runs ended worse"
-                             f" at {hi:g} s than at {lo:g} s.")
+                             f" at {time_label(hi)} than at {time_label(lo)}.")
     return [*lines, ""] if lines else []
 
 
 def cost_table(recs: list[dict]) -> list[str]:
-    t = min(r["time_limit"] for r in recs)
+    t = min((r["time_limit"] for r in recs), key=time_key)
     recs = [r for r in recs if r["time_limit"] == t]
     solvers = [s for s in ALL_SOLVERS if any(r["solver"] == s for r in recs)]
     names = sorted({(r["set"], r["n"], r["name"]) for r in recs})
@@ -334,7 +382,7 @@ def cost_table(recs: list[dict]) -> list[str]:
         rows.append(row)
     header = ["instance", "customers", *(f"{s} {what}" for s in solvers for what in (
         ("MiB", "first feasible s", "wall s") + (("start gap %",) if s.startswith("ahd") else ())))]
-    return [f"## Peak memory and time at {t:g} s (mean over seeds)", "",
+    return [f"## Peak memory and time at {time_label(t)} (mean over seeds)", "",
             *common.markdown_table(header, rows), ""]
 
 
@@ -349,12 +397,12 @@ def not_run(meta: dict, recs: list[dict]) -> list[str]:
         missing = [x for x in names if x not in never and not have[(x, t)]]
         partial = [f"{x} ({have[(x, t)]}/{grid})" for x in names if 0 < have[(x, t)] < grid]
         if missing:
-            out.append(f"- Not run at {t:g} s: {', '.join(missing)}.")
+            out.append(f"- Not run at {time_label(t)}: {', '.join(missing)}.")
         if partial:
-            out.append(f"- Incomplete at {t:g} s (runs recorded / solvers x seeds): "
+            out.append(f"- Incomplete at {time_label(t)} (runs recorded / solvers x seeds): "
                        f"{', '.join(partial)}.")
     grid_line = (f"Grid: every instance in the data folders x the time limits"
-                 f" ({', '.join(f'{t:g} s' for t in times)}), solvers"
+                 f" ({', '.join(time_label(t) for t in times)}), solvers"
                  f" ({', '.join(meta.get('solvers', []))}) and seeds"
                  f" ({', '.join(map(str, meta.get('seeds', [])))}) of the commands above.")
     return ["## Not run", "", grid_line, "", *out, ""]
@@ -408,7 +456,8 @@ def parse_args(argv=None):
                    help="X-*.vrp with bks.csv ('' to skip); instances with DIMENSION > 500")
     p.add_argument("--xxl-dir", default="../shared/data/cvrp-xxl",
                    help="Belgium *.vrp with their .sol ('' to skip)")
-    p.add_argument("--time", type=float, nargs="+", default=[60.0, 300.0], help="limits (s)")
+    p.add_argument("--time", type=parse_time, nargs="+", default=[60.0, 300.0],
+                   help="limits: seconds (60) or per customer (n/2: half a second each, 3n)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds, one run each")
     p.add_argument("--instances", nargs="+", help="only names matching these patterns (X-n5*)")
     p.add_argument("--max-n", type=int, help="largest DIMENSION (depot included)")
