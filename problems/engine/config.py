@@ -60,7 +60,8 @@ class LNSConfig:
     decompose, sub_customers, sub_seconds
         ``"on"``: after the start solution, run the LNS on sub-problems of about
         ``sub_customers`` customers in nearby routes, ``sub_seconds`` each, until
-        ``time_limit`` (:mod:`.decompose`); needs a time limit and coordinates. ``"auto"``:
+        ``time_limit`` (:mod:`.decompose`); needs a time limit, coordinates, a feasible start
+        and more than one route (never the TSP). ``"auto"``:
         from :data:`DECOMPOSE_MIN_CUSTOMERS` customers up, where one iteration on the whole
         costs tens of milliseconds. ``"off"``: one LNS on the whole.
     """

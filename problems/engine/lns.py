@@ -446,8 +446,9 @@ def run_lns(
     elif not (config.uses_savings(instance.n, int(inst.max_routes))
               and savings_solution(inst, cur, int(cur.routes.shape[1]))):
         insertion_solution(inst, cur, 1e9 * max(1.0, float(inst.dist.max())))
-    if config.uses_decomposition(instance.n, instance.coords is not None) and float(
-            total_excess(inst, cur)) <= 1e-9:  # a feasible start to improve part by part
+    if (config.uses_decomposition(instance.n, instance.coords is not None)
+            and int(cur.nroutes[0]) > 1  # routes to divide (not the TSP's one tour)
+            and float(total_excess(inst, cur)) <= 1e-9):  # a feasible start to improve
         penalty = 1e9 * max(1.0, float(inst.dist.max()))
         no_seeds = np.zeros(1, dtype=np.int64)
         local_search(inst, cur, penalty, no_seeds, 0, 0)  # compiles only: not timed
