@@ -8,7 +8,7 @@ import pytest
 from ahd.problems.engine.config import DECOMPOSE_MIN_CUSTOMERS, LNSConfig
 from ahd.problems.engine.decompose import pick_routes, sub_instance
 from ahd.problems.engine.lns import run_lns
-from ahd.problems.generators import make_instance, ovrp_from, x_cvrp
+from ahd.problems.generators import make_instance, ovrp_from, uniform_tsp, x_cvrp
 from ahd.problems.verify import verify
 
 
@@ -66,3 +66,10 @@ def test_decomposition_applies_to_large_timed_runs_with_coordinates():
         LNSConfig(time_limit=1, decompose="always")
     with pytest.raises(ValueError, match="sub_customers"):
         LNSConfig(time_limit=1, sub_customers=1)
+
+
+def test_a_tsp_tour_is_never_cut_into_sub_problems():
+    inst = uniform_tsp(60, np.random.default_rng(4))
+    result = run_lns(inst, LNSConfig(time_limit=0.5, seed=0, decompose="on"))
+    assert result.pair_stats is not None  # the whole-instance loop ran, not the sub-problems
+    assert len(result.routes) == 1 and result.cost == verify(inst, result.routes)
