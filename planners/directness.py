@@ -27,15 +27,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .heuristics import Heuristic, PythonHeuristic, load_heuristic
-from .heuristics.builtin import evaluate
-from .heuristics.relaxed import scratch
+from .heuristics import Heuristic, state_function
 from .lifted import Atom
 from .state import applicable_ops, apply_op, is_goal
 from .task import Task
 
 __all__ = ["Counterexample", "DirectnessReport", "ProbeError", "check_directness", "probe_states",
-           "probe_values", "report_from_values", "sample_states", "state_function"]
+           "probe_values", "report_from_values", "sample_states"]
 
 StateFn = Callable[[np.ndarray], float]
 
@@ -83,16 +81,6 @@ class DirectnessReport:
 
 def _fmt(v: float) -> str:
     return "inf" if math.isinf(v) else f"{v:g}"
-
-
-def state_function(heuristic: Heuristic | str, task: Task) -> StateFn:
-    """``packed state -> value`` for a built-in or Python heuristic (``init`` run once)."""
-    heuristic = load_heuristic(heuristic)
-    if isinstance(heuristic, PythonHeuristic):
-        bound = heuristic.bind(task)
-        return lambda bits: float(bound(task.state_atoms(bits)))
-    arrays, work = task.arrays(), scratch(task)
-    return lambda bits: float(evaluate(heuristic.hid, np.ascontiguousarray(bits), arrays, work))
 
 
 def _successors(task: Task, bits: np.ndarray, buf: np.ndarray) -> list[tuple[int, np.ndarray]]:

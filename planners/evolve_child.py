@@ -53,8 +53,8 @@ def run_heuristic(request: dict) -> dict:
     """
     import time
 
-    from .directness import probe_values, state_function
-    from .heuristics import HeuristicError, heuristic_from_source
+    from .directness import probe_values
+    from .heuristics import HeuristicError, heuristic_from_source, state_function
     from .search import run_search
 
     task = request["task"]

@@ -33,7 +33,7 @@ __all__ = [
     "HEURISTICS", "DESCRIPTIONS", "ActionSchema", "BuiltinHeuristic", "Heuristic",
     "HeuristicError", "HeuristicTask", "Operator", "PythonHeuristic", "check_value",
     "describe_exception", "evaluate_heuristic",
-    "heuristic_from_source", "heuristic_task", "load_heuristic",
+    "heuristic_from_source", "heuristic_task", "load_heuristic", "state_function",
 ]
 
 _LOADED = itertools.count()
@@ -107,19 +107,27 @@ def load_heuristic(spec: str | Heuristic) -> Heuristic:
     return _wrap(vars(module), path.stem, str(path))
 
 
+def state_function(heuristic: Heuristic | str, task: Task) -> Callable[[Any], float]:
+    """``packed state -> value`` of a built-in or Python heuristic on ``task``, bound once
+    (``init`` runs here; a Python heuristic's errors raise :class:`HeuristicError`). What the
+    searches outside the compiled kernel and the directness check evaluate with."""
+    import numpy as np
+
+    heuristic = load_heuristic(heuristic)
+    if isinstance(heuristic, PythonHeuristic):
+        bound = heuristic.bind(task)
+        return lambda bits: float(bound(task.state_atoms(bits)))
+    from .builtin import evaluate
+    from .relaxed import scratch
+
+    arrays, work = task.arrays(), scratch(task)
+    return lambda bits: float(evaluate(heuristic.hid, np.ascontiguousarray(bits), arrays, work))
+
+
 def evaluate_heuristic(heuristic: Heuristic | str, task: Task, state: Any = None) -> float:
     """h of one state (``None`` = initial state; else a set of atoms) on a ground task.
 
     Convenient for tests and for comparing heuristics outside a search.
     """
-    import numpy as np
-
-    heuristic = load_heuristic(heuristic)
     bits = task.init_bits if state is None else task.pack_atoms(state)
-    if isinstance(heuristic, PythonHeuristic):
-        return heuristic.bind(task)(task.state_atoms(bits))
-    from .builtin import evaluate
-    from .relaxed import scratch
-
-    return float(evaluate(heuristic.hid, np.ascontiguousarray(bits), task.arrays(),
-                          scratch(task)))
+    return state_function(heuristic, task)(bits)

@@ -23,22 +23,11 @@ from collections import deque
 
 import numpy as np
 
-from ..heuristics import HeuristicError, load_heuristic
-from ..heuristics.base import BuiltinHeuristic, Heuristic, PythonHeuristic
-from ..heuristics.builtin import evaluate
-from ..heuristics.relaxed import scratch
+from ..heuristics import HeuristicError, load_heuristic, state_function
+from ..heuristics.base import Heuristic
 from ..state import applicable_ops, apply_op, is_goal
 from ..task import Task
 from .gbfs import SearchOutcome, greedy_best_first_search, peak_rss_mb, rss_mb
-
-
-def _state_function(heuristic: Heuristic, task: Task):
-    if isinstance(heuristic, PythonHeuristic):
-        bound = heuristic.bind(task)
-        return lambda bits: float(bound(task.state_atoms(bits)))
-    assert isinstance(heuristic, BuiltinHeuristic)
-    arrays, work = task.arrays(), scratch(task)
-    return lambda bits: float(evaluate(heuristic.hid, bits, arrays, work))
 
 
 def enforced_hill_climbing(
@@ -66,7 +55,7 @@ def enforced_hill_climbing(
         return SearchOutcome("unsolvable", error=task.unsolvable,
                              search_time=time.perf_counter() - t0)
     try:
-        h = _state_function(heuristic, task)
+        h = state_function(heuristic, task)
     except HeuristicError as exc:
         return SearchOutcome("error", error=str(exc), search_time=time.perf_counter() - t0)
     arrays = task.arrays()

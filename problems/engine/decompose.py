@@ -97,7 +97,8 @@ def decomposed_search(instance: RoutingInstance, config, routes: list[list[int]]
         totals["iterations"] += result.iterations
         totals["parts"] += 1
         if result.cost < before - 1e-9 * max(1.0, abs(before)):
-            keep = [r for i, r in enumerate(routes) if i not in set(picked)]
+            gone = set(picked)
+            keep = [r for i, r in enumerate(routes) if i not in gone]
             routes = keep + [[int(customers[c - 1]) for c in r] for r in result.routes if r]
             cost = cost - before + result.cost
             totals["improved"] += 1

@@ -16,9 +16,9 @@ from ahd.planners.directness import (
     probe_values,
     report_from_values,
     sample_states,
-    state_function,
 )
 from ahd.planners.domains import blocksworld
+from ahd.planners.heuristics import state_function
 from ahd.planners.state import applicable_ops, apply_op, is_goal
 
 ONE_WAY_DOMAIN = """(define (domain oneway)
