@@ -6,7 +6,10 @@ scores a team. Two things follow.
 - CPython 3.11 and earlier (gh-106905) keep the AST converter's recursion depth in
   interpreter-wide state: two threads in ``ast.parse`` at the same moment can fail with
   ``SystemError: AST constructor recursion depth mismatch``. Every parse of candidate code
-  goes through :func:`parse`, which takes one lock.
+  goes through :func:`parse`, which takes one lock. Third-party code parses outside that
+  lock (3.11's ``traceback`` parses source lines to place its carets, and libraries log
+  tracebacks from their own threads), so :func:`parse` also retries that one error: it
+  says nothing about the source.
 - A syntax tree takes about 150 times the memory of its source (8.6 MiB for a 59 KB
   operator), in small objects. Python returns such memory to the system only when whole
   arenas empty, so several trees alive at once in different threads raise the parent's
@@ -21,12 +24,15 @@ from __future__ import annotations
 
 import ast
 import threading
+import time
 
 #: Longest source :func:`parse` accepts: 64 KiB, about 16,000 tokens of model output and eight
 #: times the largest seed operator pair; its tree takes about 10 MiB.
 MAX_SOURCE_CHARS = 65_536
 
 _LOCK = threading.RLock()
+#: Attempts at a parse that another thread's unlocked parse disturbed (see the module note).
+_RETRIES = 5
 
 
 class SourceTooLarge(ValueError):
@@ -46,7 +52,14 @@ def parse(source: str, filename: str = "<unknown>") -> ast.Module:
             f"the source is {len(source):,} characters, over the limit of "
             f"{MAX_SOURCE_CHARS:,} for one candidate; shorten it")
     with _LOCK:
-        return ast.parse(source, filename)
+        for attempt in range(_RETRIES):
+            try:
+                return ast.parse(source, filename)
+            except SystemError as exc:
+                if "recursion depth mismatch" not in str(exc) or attempt == _RETRIES - 1:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def exclusive() -> threading.RLock:

@@ -8,6 +8,10 @@ threads run proposer calls side by side.
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import gc
+import sys
 import threading
 import time
 
@@ -83,3 +87,48 @@ def test_the_stager_checks_one_proposal_at_a_time_on_many_threads():
         stager.close()
     assert [s.problems for s in staged] == [["recorded"]] * 4
     assert task.most == 1
+
+
+
+class _Finalised:
+    """Cyclic garbage with a finaliser: the collector runs Python code in the middle of
+    whatever allocates, which lets the interpreter switch threads inside a parse."""
+
+    def __init__(self):
+        self.me = self
+
+    def __del__(self):
+        sum(range(20))
+
+
+def _parse_unlocked_until(stop: threading.Event, source: str) -> None:
+    """What third-party code does from its own threads: parse without ahd's lock (3.11's
+    ``traceback`` does, to place its carets). Its own failures are not ahd's to fix."""
+    while not stop.is_set():
+        for _ in range(20):
+            _Finalised()
+        with contextlib.suppress(SystemError):
+            ast.parse(source)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="the race is CPython 3.11's")
+def test_parse_survives_a_parse_outside_the_lock_in_another_thread():
+    source = "x = " + "(" * 50 + "1" + ")" * 50 + "\n" + "def f(a):\n    return [a]\n" * 200
+    stop = threading.Event()
+    thread = threading.Thread(target=_parse_unlocked_until, args=(stop, source), daemon=True)
+    interval = sys.getswitchinterval()
+    threshold = gc.get_threshold()
+    sys.setswitchinterval(1e-6)
+    gc.set_threshold(50, 5, 5)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 4.0
+        while time.monotonic() < deadline:
+            for _ in range(5):
+                _Finalised()
+            syntax.parse(source)
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+        gc.set_threshold(*threshold)
