@@ -256,23 +256,20 @@ def _write(inst, sol, w, r, buf, m):
 
     Compiled through :func:`_write_overload`, once per distance layout of ``inst`` (an explicit
     signature would fix one layout; a plain dispatcher would also compile a copy specialised
-    on a literal ``m`` that never runs).
+    on a literal ``m`` that never runs); under ``NUMBA_DISABLE_JIT`` this body runs as Python.
     """
-    raise NotImplementedError("compiled code only")
+    if m > sol.routes.shape[1]:
+        raise ValueError("local search: a move would overfill a route's row")
+    for t in range(m):
+        sol.routes[r, t] = buf[t]
+    sol.lengths[r] = m
+    _commit(inst, sol, w, r)
 
 
 @overload(_write, jit_options={"cache": True, "no_cpython_wrapper": True,
                                "no_cfunc_wrapper": True})
 def _write_overload(inst, sol, w, r, buf, m):
-    def impl(inst, sol, w, r, buf, m):
-        if m > sol.routes.shape[1]:
-            raise ValueError("local search: a move would overfill a route's row")
-        for t in range(m):
-            sol.routes[r, t] = buf[t]
-        sol.lengths[r] = m
-        _commit(inst, sol, w, r)
-
-    return impl
+    return _write
 
 
 @_private(_EMIT_SIGNATURE)

@@ -1,11 +1,17 @@
 """The LNS engine: determinism, optimality on tiny instances, limits, contracts, Python mode."""
 
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from ahd.problems.engine.config import LNSConfig
 from ahd.problems.engine.lns import OperatorError, run_lns
 from ahd.problems.engine.state import best_insertion, insert_customer, remove_customer
+from ahd.problems.generators import uniform_cvrp
 from ahd.problems.instance import RoutingInstance
 from ahd.problems.problem import problem_names
 from ahd.problems.verify import verify
@@ -224,3 +230,25 @@ def test_capacity_penalty_search_returns_feasible_solution_on_tight_instance():
     assert res.cost == pytest.approx(verify(inst, res.routes))
     assert res.cost < start.cost
     assert len(res.routes) >= np.ceil(demand.sum() / 100.0)
+
+
+_PLAIN_PYTHON_RUN = """
+import json
+from ahd.problems.engine.lns import LNSConfig, run_lns
+from ahd.problems.generators import uniform_cvrp
+res = run_lns(uniform_cvrp(25, 2), LNSConfig(iterations=40, seed=3))
+print(json.dumps([res.routes, res.python_mode]))
+"""
+
+
+def test_the_whole_engine_runs_as_plain_python_with_the_same_result():
+    """``NUMBA_DISABLE_JIT=1`` (debugging, and the Python column of benchmarks/lns_speed.py)
+    runs every kernel, local search included, as Python, and takes the same decisions."""
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    out = subprocess.run([sys.executable, "-c", _PLAIN_PYTHON_RUN], env=env, text=True,
+                         capture_output=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    routes, python_mode = json.loads(out.stdout.strip().splitlines()[-1])
+    assert python_mode
+    compiled = run_lns(uniform_cvrp(25, 2), LNSConfig(iterations=40, seed=3))
+    assert not compiled.python_mode and routes == compiled.routes
