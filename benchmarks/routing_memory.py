@@ -89,11 +89,10 @@ def render(raw: dict) -> str:
     meta = raw.get("meta", {})
     machine = f"{common.machine_line(meta['machine'])}." if meta.get("machine") else None
     notes = ["Peak RSS: the worker's `ru_maxrss` at its end (interpreter, imports and the"
-             " untimed warm-up included) with numba's disk cache warm; a worker that compiles"
-             " the engine first peaks higher (414 MiB at 10,000 customers on the run that"
-             " compiled it). First feasible: from the start of the solver call (neighbour"
-             " lists, first solution). One process on one core; the other core ran another"
-             " benchmark.", ""]
+             " untimed warm-up included); the first worker of a cold numba cache compiles the"
+             " engine and peaks higher than the rest. First feasible: from the start of the"
+             " solver call (neighbour lists, first solution, and from 5,000 customers the"
+             " descent and the sub-problems' compilation). One process at a time.", ""]
     return common.markdown_report("Routing memory at scale", meta.get("commands", []), machine,
                                   [*notes, *common.markdown_table(header, rows)],
                                   machine_first=True)
