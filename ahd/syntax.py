@@ -52,14 +52,14 @@ def parse(source: str, filename: str = "<unknown>") -> ast.Module:
             f"the source is {len(source):,} characters, over the limit of "
             f"{MAX_SOURCE_CHARS:,} for one candidate; shorten it")
     with _LOCK:
-        for attempt in range(_RETRIES):
+        for attempt in range(1, _RETRIES):
             try:
                 return ast.parse(source, filename)
             except SystemError as exc:
-                if "recursion depth mismatch" not in str(exc) or attempt == _RETRIES - 1:
+                if "recursion depth mismatch" not in str(exc):
                     raise
-                time.sleep(0.01 * (attempt + 1))
-    raise AssertionError("unreachable")
+                time.sleep(0.01 * attempt)
+        return ast.parse(source, filename)
 
 
 def exclusive() -> threading.RLock:

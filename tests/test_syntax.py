@@ -89,7 +89,6 @@ def test_the_stager_checks_one_proposal_at_a_time_on_many_threads():
     assert task.most == 1
 
 
-
 class _Finalised:
     """Cyclic garbage with a finaliser: the collector runs Python code in the middle of
     whatever allocates, which lets the interpreter switch threads inside a parse."""
