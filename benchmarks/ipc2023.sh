@@ -3,12 +3,13 @@
 # score (reference costs from upper_bounds.json) and IPC agile score for
 #   ahd-hff        our GBFS with h_FF                       (ahd:hff)
 #   ahd-lazy-pref  our lazy GBFS with h_FF and its preferred operators, boosted (ahd:hff:lazy-pref)
+#   ahd-lama       that search with the landmark count as a second heuristic (ahd:lama)
 #   fd-lama-first  Fast Downward lama-first, shipped in up-fast-downward (fd:lama-first)
 #   evolved        the exported heuristic generated/<domain>.py, on the domains that have one
 #
 # Limits: 30 s wall clock and 4 GiB address space per run, 2 runs at a time (one per core of the
-# 2-core machine); the IPC used 30 min, 8 GiB and one core. At most 300 tasks x 3 planners x
-# 35 s / 2 jobs (about 3 h) if nothing were solved; Fast Downward solves most easy tasks in
+# 2-core machine); the IPC used 30 min, 8 GiB and one core. At most 300 tasks x 5 planners x
+# 35 s / 2 jobs (about 7 h) if nothing were solved; Fast Downward solves most easy tasks in
 # seconds, so expect far less. The evaluation resumes when run again (same folder, same limits).
 #
 # Usage: benchmarks/ipc2023.sh [DATA_DIR] [more ahd plan-eval options]
@@ -36,7 +37,7 @@ if [ ! -d "$DATA" ]; then
 fi
 
 planners=(--planner "ahd-hff=ahd:hff" --planner "ahd-lazy-pref=ahd:hff:lazy-pref"
-          --planner "fd-lama-first=fd:lama-first")
+          --planner "ahd-lama=ahd:lama" --planner "fd-lama-first=fd:lama-first")
 if compgen -G "$ROOT/generated/*.py" > /dev/null; then
     planners+=(--planner "evolved=ahd:$ROOT/generated/{domain}.py")
 else

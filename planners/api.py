@@ -84,6 +84,7 @@ def solve(
     tie_breaking: str = "fifo",
     search: str = "gbfs",
     preferred: bool = False,
+    landmarks: bool = False,
 ) -> PlanResult:
     """Solve a PDDL task with greedy best-first search (or enforced hill-climbing).
 
@@ -112,6 +113,10 @@ def solve(
     preferred : bool
         With ``lazy`` and ``hff``: helpful actions in a boosted second open list (LAMA's
         preferred operators).
+    landmarks : bool
+        With GBFS: LAMA's landmark count as a second heuristic, in alternation
+        (:mod:`ahd.planners.landmarks`). ``lazy``, ``preferred`` and ``hff`` with it are
+        LAMA's first search (``ahd:lama`` in ``ahd plan-eval``).
 
     Raises
     ------
@@ -122,6 +127,8 @@ def solve(
         raise ValueError(f"search must be one of {', '.join(SEARCHES)}, got {search!r}")
     if preferred and (search != "gbfs" or not lazy):
         raise ValueError("preferred operators need lazy GBFS (lazy=True, search='gbfs')")
+    if landmarks and search != "gbfs":
+        raise ValueError("the landmark count needs GBFS (search='gbfs')")
     t0 = time.perf_counter()
     lifted = read_task(domain_path, problem_path)
     parse_s = time.perf_counter() - t0
@@ -147,6 +154,7 @@ def solve(
     ground_time = time.perf_counter() - t0
     out = run_search(
         task, h, search, lazy=lazy, tie_breaking=tie_breaking, preferred=preferred,
+        landmarks=landmarks,
         deadline=deadline,
         memory_limit_mb=memory_limit_mb, max_expansions=max_expansions,
     )

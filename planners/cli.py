@@ -38,6 +38,10 @@ def plan_command(
     preferred: Annotated[bool, typer.Option(
         "--preferred", help="with --lazy and hff: helpful actions first, LAMA-style"
     )] = False,
+    landmarks: Annotated[bool, typer.Option(
+        "--landmarks", help="with gbfs: LAMA's landmark count as a second heuristic, in "
+        "alternation (--lazy --preferred --landmarks with hff: LAMA's first search)"
+    )] = False,
     memory: Annotated[
         float | None, typer.Option(help="memory limit in MiB (resident memory)")
     ] = None,
@@ -52,7 +56,7 @@ def plan_command(
     """
     try:
         _plan(domain, problem, heuristic, time, lazy, memory, max_expansions, tie_breaking, out,
-              search, preferred)
+              search, preferred, landmarks)
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through ahd.interrupts
         _fail(f"interrupted ({what(exc)})", exit_status(exc))
 
@@ -60,7 +64,7 @@ def plan_command(
 def _plan(
     domain: Path, problem: Path, heuristic: str, time: str, lazy: bool, memory: float | None,
     max_expansions: int | None, tie_breaking: str, out: Path | None, search: str = "gbfs",
-    preferred: bool = False,
+    preferred: bool = False, landmarks: bool = False,
 ) -> None:
     """The body of :func:`plan_command` (the same arguments)."""
     from ahd.planners import HEURISTICS, PlanningInputError, solve
@@ -80,6 +84,8 @@ def _plan(
     if preferred and (not lazy or heuristic != "hff"):
         _fail("--preferred needs --lazy and --heuristic hff (helpful actions come from h_FF's "
               "relaxed plan)")
+    if landmarks and search != "gbfs":
+        _fail("--landmarks needs --search gbfs")
     for path in (domain, problem):
         if not path.is_file():
             _fail(f"{path}: no such file")
@@ -87,7 +93,8 @@ def _plan(
     _check_out(out, (domain, problem, Path(heuristic)))
     options = {"heuristic": heuristic, "time_limit": limit, "memory_limit_mb": memory,
                "max_expansions": max_expansions, "lazy": lazy, "tie_breaking": tie_breaking,
-               "search": search, **({"preferred": True} if preferred else {})}
+               "search": search, **({"preferred": True} if preferred else {}),
+               **({"landmarks": True} if landmarks else {})}
     try:
         # A user's file runs in a sandbox child; built-in heuristics are trusted and run here,
         # and so does the loader's error for a name that is neither (nothing of it runs).

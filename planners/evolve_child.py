@@ -67,6 +67,7 @@ def run_heuristic(request: dict) -> dict:
     out = run_search(
         task, heuristic, request.get("search", "gbfs"), time_limit=request["time_limit"],
         max_expansions=request["max_expansions"], memory_limit_mb=request["memory_mb"],
+        landmarks=request.get("landmarks", False),
     )
     plan = None if out.plan is None else [task.op_name(o) for o in out.plan]
     probe = None

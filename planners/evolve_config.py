@@ -64,6 +64,10 @@ class PlanningTaskConfig:
         With the check on, a new candidate whose rate on the smallest training task is below
         this is sent back to a proposer that can fix code (the LLM), with counterexamples,
         instead of being admitted; 0 admits every rate.
+    landmarks : bool
+        GBFS alternates each candidate with LAMA's landmark count
+        (:mod:`ahd.planners.landmarks`), as ``ahd:FILE.py:lm`` does in ``ahd plan-eval``:
+        the heuristic is then evolved for the search it will be used in.
     """
 
     domain_dir: Path
@@ -80,6 +84,7 @@ class PlanningTaskConfig:
     directness_time: float = 1.0
     directness_fix: float = 0.0
     search: str = "gbfs"
+    landmarks: bool = False
 
     def __post_init__(self) -> None:
         self.domain_dir = Path(self.domain_dir)
@@ -100,6 +105,8 @@ class PlanningTaskConfig:
             raise ValueError(f"directness_states must be in 0..{MAX_DIRECTNESS_STATES}")
         if self.search not in ("gbfs", "ehc"):
             raise ValueError(f"search must be gbfs or ehc, got {self.search!r}")
+        if self.landmarks and self.search != "gbfs":
+            raise ValueError("landmarks go with search gbfs")
         if not 0 <= self.directness_fix <= 1:
             raise ValueError("directness_fix must be a rate in [0, 1]")
         if self.directness_time >= self.sandbox_grace:

@@ -159,7 +159,10 @@ class PlanningTask:
             out = []
             for path in self.files[split]:
                 lifted = read_task(self.domain_file, path)
-                out.append(_Prepared(self._name(path), lifted, ground(lifted)))
+                task = ground(lifted)
+                if self.config.landmarks and task.unsolvable is None:
+                    task.landmarks  # noqa: B018 - found once here, sent with the task
+                out.append(_Prepared(self._name(path), lifted, task))
             self._prepared[split] = out
         return self._prepared[split]
 
@@ -186,6 +189,9 @@ class PlanningTask:
         train = self.files["train"]
         search = "GBFS" if c.search == "gbfs" else ("enforced hill-climbing (GBFS where it "
                                                      "gets stuck)")
+        if c.landmarks:
+            search += (" alternating its open list with one ordered by a landmark count "
+                       "(LAMA's), so the heuristic need not count landmarks itself")
         parts = [
             f"Classical planning, domain '{self.domain_name}'. Write a domain-dependent "
             "heuristic that guides greedy best-first search (GBFS) to a plan quickly.",
@@ -339,7 +345,7 @@ class PlanningTask:
                 ) -> cf.Future:
         request = {"source": source, "task": prep.task, "max_expansions": int(max_expansions),
                    "time_limit": float(time_limit), "memory_mb": float(self.config.memory_mb),
-                   "search": self.config.search}
+                   "search": self.config.search, "landmarks": self.config.landmarks}
         probe = self._probe(prep)
         if probe is not None:
             request["probe"] = (*probe, float(self.config.directness_time))

@@ -42,7 +42,7 @@ def search_with_file(request: dict) -> dict:
 
     ``request``: ``cwd``, ``path``, ``task`` (ground), ``deadline`` (a ``time.monotonic()``
     value, the parent's), ``lazy``, ``tie_breaking``, ``memory_mb``, ``max_expansions`` and
-    optionally ``search`` (``gbfs`` when absent).
+    optionally ``search`` (``gbfs`` when absent) and ``landmarks`` (off when absent).
     Returns ``{"search": {CHILD_KEYS...}, "extra": {EXTRA_KEYS...}}``; the plan as action
     strings, never a cost.
     """
@@ -57,7 +57,7 @@ def search_with_file(request: dict) -> dict:
                           "initial_h": None, "peak_rss_mb": 0.0}}
     out = run_search(
         task, heuristic, request.get("search", "gbfs"), lazy=request["lazy"],
-        tie_breaking=request["tie_breaking"],
+        tie_breaking=request["tie_breaking"], landmarks=request.get("landmarks", False),
         deadline=request["deadline"], memory_limit_mb=request["memory_mb"],
         max_expansions=request["max_expansions"],
     )
@@ -87,6 +87,7 @@ def solve_with_file(
     tie_breaking: str = "fifo",
     notify: Callable[[str], None] | None = None,
     search: str = "gbfs",
+    landmarks: bool = False,
 ) -> PlanResult:
     """:func:`ahd.planners.api.solve` with the heuristic file's code in a sandbox child.
 
@@ -123,7 +124,8 @@ def solve_with_file(
         ground_time = parse_s + time.perf_counter() - t1
         request = {"cwd": os.getcwd(), "path": heuristic, "task": task, "deadline": deadline,
                    "lazy": lazy, "tie_breaking": tie_breaking, "memory_mb": memory_limit_mb,
-                   "max_expansions": max_expansions, "search": search}
+                   "max_expansions": max_expansions, "search": search,
+                   "landmarks": landmarks}
         value = runner.call(f"{__name__}:search_with_file", request)
         if notify is not None and runner.output.strip():
             notify(runner.output.rstrip("\n"))

@@ -15,10 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .lifted import Atom, LiftedTask
+
+if TYPE_CHECKING:
+    from .landmarks import Landmarks
 
 
 @dataclass(eq=False)
@@ -132,6 +136,14 @@ class Task:
             elif a not in self.static_atoms:
                 raise KeyError(f"atom {a} is not a fact of this task")
         return self.pack(facts)
+
+    @cached_property
+    def landmarks(self) -> Landmarks:
+        """The goal's fact landmarks and orderings (:mod:`ahd.planners.landmarks`), found on
+        first use; kept with the task, so a task sent to a sandbox child carries them."""
+        from .landmarks import find_landmarks
+
+        return find_landmarks(self)
 
     @cached_property
     def init_bits(self) -> np.ndarray:

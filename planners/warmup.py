@@ -56,6 +56,10 @@ def warm_search(heuristic: object, lazy: bool = False) -> None:
     key = (heuristic.name if builtin else None, lazy)
     if key in _WARMED:  # once per process: later calls would only repeat the tiny search
         return
+    _WARMED.add(key)  # first: the search below calls this function again
     chosen = heuristic if builtin else PythonHeuristic(lambda state, t: 0.0)
-    greedy_best_first_search(ground(tiny_task()), chosen, lazy=lazy)
-    _WARMED.add(key)
+    try:
+        greedy_best_first_search(ground(tiny_task()), chosen, lazy=lazy)
+    except BaseException:
+        _WARMED.discard(key)  # interrupted: the next search warms again
+        raise

@@ -22,10 +22,15 @@ __all__ = ["AHD_RESULT_TAG", "AhdPlanner"]
 AHD_RESULT_TAG = "AHD-RESULT "
 #: Search configurations a spec may name after the heuristic (``ahd:hff:lazy-pref``), as
 #: ``run_ahd`` options: eager GBFS (the default), lazy GBFS, lazy GBFS with h_FF's preferred
-#: operators in a boosted second open list (LAMA's search, without its landmarks), and
-#: enforced hill-climbing.
+#: operators in a boosted second open list (LAMA's search, without its landmarks), that
+#: search with the landmark count as a second heuristic (LAMA's first search), eager or lazy
+#: GBFS alternating the heuristic with the landmark count (any heuristic, evolved ones
+#: included), and enforced hill-climbing.
 SEARCH_CONFIGS = {"eager": [], "lazy": ["--lazy"], "lazy-pref": ["--lazy", "--preferred"],
-                  "ehc": ["--search", "ehc"]}
+                  "lama": ["--lazy", "--preferred", "--landmarks"], "lm": ["--landmarks"],
+                  "lazy-lm": ["--lazy", "--landmarks"], "ehc": ["--search", "ehc"]}
+#: Whole configurations by name: ``ahd:lama`` is ``ahd:hff:lama``.
+ALIASES = {"lama": "hff:lama"}
 
 
 class AhdPlanner(Planner):
@@ -39,16 +44,16 @@ class AhdPlanner(Planner):
     kind = "ahd"
 
     def __init__(self, label: str, spec: str, config: str, cwd: Path | None = None) -> None:
-        head, _, tail = config.rpartition(":")
+        head, _, tail = ALIASES.get(config, config).rpartition(":")
         self.search = "eager"
         if head and tail in SEARCH_CONFIGS:
             config, self.search = head, tail
         super().__init__(label, spec, config)
         from ahd.planners.heuristics import HEURISTICS
 
-        if self.search == "lazy-pref" and config != "hff":
+        if self.search in ("lazy-pref", "lama") and config != "hff":
             raise PlannerSpecError(f"{spec}: preferred operators come from the built-in hff "
-                                   "(ahd:hff:lazy-pref)")
+                                   f"(ahd:hff:{self.search})")
         self.builtin = config in HEURISTICS
         if not self.builtin:
             if not config.endswith(".py"):

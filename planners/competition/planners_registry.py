@@ -9,7 +9,10 @@ A planner is named by a spec string, ``KIND:CONFIG``, optionally prefixed by a l
     by each task's domain, so one spec names a per-domain heuristic; domains without a file
     are skipped for that planner (reported as not run, never as failures). ``SEARCH``:
     ``eager`` (default), ``lazy``, ``lazy-pref`` (lazy GBFS with h_FF's preferred operators,
-    boosted: ``ahd:hff:lazy-pref``) or ``ehc`` (enforced hill-climbing).
+    boosted: ``ahd:hff:lazy-pref``), ``lama`` (that search with the landmark count as a second
+    heuristic, LAMA's first search: ``ahd:hff:lama``, or ``ahd:lama`` for short), ``lm`` and
+    ``lazy-lm`` (eager or lazy GBFS alternating the heuristic with the landmark count:
+    ``ahd:generated/{domain}.py:lazy-lm``) or ``ehc`` (enforced hill-climbing).
 ``fd:CONFIG``
     Fast Downward as shipped in the up-fast-downward package: ``lama-first`` (the driver's
     alias), ``gbfs-ff``/``gbfs-add``/``gbfs-goalcount``/``gbfs-blind``/``lazy-ff``, any other

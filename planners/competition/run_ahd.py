@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-mb", type=float, default=None)
     parser.add_argument("--lazy", action="store_true")
     parser.add_argument("--preferred", action="store_true")
+    parser.add_argument("--landmarks", action="store_true")
     parser.add_argument("--search", default="gbfs", choices=("gbfs", "ehc"))
     args = parser.parse_args(argv)
 
@@ -44,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = solve(args.domain, args.problem, heuristic=args.heuristic,
                        time_limit=remaining, memory_limit_mb=args.memory_mb, lazy=args.lazy,
-                       preferred=args.preferred, search=args.search)
+                       preferred=args.preferred, landmarks=args.landmarks,
+                       search=args.search)
     except PlanningInputError as exc:
         report({"status": "error", "error": str(exc), "expanded": 0})
         return 2

@@ -24,20 +24,27 @@ import numpy as np
 from numba import njit
 
 from ..heuristics.builtin import evaluate
+from ..heuristics.landmark_count import LM_INIT, landmark_count
 from ..heuristics.relaxed import S_MARK, clear_helpful, mark_helpful
 from ..state import applicable_ops, apply_op, is_goal, state_hash
 
 # status codes
 BUDGET, NEED_EVAL, NEED_GROW, SOLVED, EXHAUSTED = range(5)
 
-# ctr slots (PHEAP_SIZE, PRIO, PPRIO: the preferred open list and the alternation priorities)
+# ctr slots (PHEAP_SIZE, PRIO, PPRIO: the preferred open list and the alternation priorities;
+# the *2 slots: the open lists ordered by the landmark count, and its best node)
 (N_NODES, N_ENTRIES, HEAP_SIZE, EXPANDED, GENERATED, EVALUATED, DEAD_ENDS, GOAL_NODE,
- PEND_LO, PENDING, RESUME, NEED, BEST_H, PHEAP_SIZE, PRIO, PPRIO) = range(16)
-N_CTR = 16
+ PEND_LO, PENDING, RESUME, NEED, BEST_H, PHEAP_SIZE, PRIO, PPRIO,
+ HEAP2_SIZE, PHEAP2_SIZE, PRIO2, PPRIO2, BEST_H2) = range(21)
+N_CTR = 21
+#: The open lists in alternation order: their size and priority slots in ``ctr``.
+QUEUE_SIZE = (HEAP_SIZE, PHEAP_SIZE, HEAP2_SIZE, PHEAP2_SIZE)
+QUEUE_PRIO = (PRIO, PPRIO, PRIO2, PPRIO2)
 
-# SP slots
+# SP slots (EKEY2, HEAP2, PHEAP2, HVAL2, LMR: the landmark count's keys, open lists and values,
+# and each node's reached landmarks; one-element placeholders in searches without landmarks)
 (SP_STATES, SP_PARENT, SP_OP, SP_HVAL, SP_HASH, SP_TABLE, SP_EKEY, SP_ENODE, SP_EOP, SP_HEAP,
- SP_CTR, SP_APP, SP_BUF, SP_PHEAP) = range(14)
+ SP_CTR, SP_APP, SP_BUF, SP_PHEAP, SP_EKEY2, SP_HEAP2, SP_PHEAP2, SP_HVAL2, SP_LMR) = range(19)
 
 #: Priority bonus of the preferred open list on progress (a new best h), as in LAMA.
 BOOST = 1000
@@ -132,20 +139,77 @@ def insert_node(SP: tuple, bits: np.ndarray, h: np.uint64, slot: int, parent: in
 
 
 @njit(cache=True)
-def _push_entry(SP: tuple, key: float, node: int, op: int, lifo: bool) -> None:
+def _push_entry(SP: tuple, node: int, op: int, lifo: bool, landmarks: bool,
+                preferred: bool) -> None:
+    """One open-list entry keyed by ``node``'s values: into the regular list (and the one by
+    landmark count), and into the preferred ones too when ``preferred``."""
     ctr = SP[SP_CTR]
     e = ctr[N_ENTRIES]
-    SP[SP_EKEY][e] = key
+    ekey = SP[SP_EKEY]
+    ekey[e] = SP[SP_HVAL][node]
     SP[SP_ENODE][e] = node
     SP[SP_EOP][e] = op
     ctr[N_ENTRIES] = e + 1
-    ctr[HEAP_SIZE] = heap_push(SP[SP_HEAP], SP[SP_EKEY], ctr[HEAP_SIZE], e, lifo)
+    ctr[HEAP_SIZE] = heap_push(SP[SP_HEAP], ekey, ctr[HEAP_SIZE], e, lifo)
+    if preferred:
+        ctr[PHEAP_SIZE] = heap_push(SP[SP_PHEAP], ekey, ctr[PHEAP_SIZE], e, lifo)
+    if landmarks:
+        ekey2 = SP[SP_EKEY2]
+        ekey2[e] = SP[SP_HVAL2][node]
+        ctr[HEAP2_SIZE] = heap_push(SP[SP_HEAP2], ekey2, ctr[HEAP2_SIZE], e, lifo)
+        if preferred:
+            ctr[PHEAP2_SIZE] = heap_push(SP[SP_PHEAP2], ekey2, ctr[PHEAP2_SIZE], e, lifo)
+
+
+@njit(cache=True)
+def _count_landmarks(SP: tuple, m: int, L: tuple) -> None:
+    """``hval2[m]``: the landmark count, which also records the node's reached landmarks
+    from its parent's (the same every time it is computed)."""
+    lmr = SP[SP_LMR]
+    p = SP[SP_PARENT][m]
+    parent = L[LM_INIT] if p < 0 else lmr[p]
+    SP[SP_HVAL2][m] = landmark_count(SP[SP_STATES][m], parent, lmr[m], L)
+
+
+@njit(cache=True)
+def _progress(SP: tuple, m: int, landmarks: bool) -> bool:
+    """Record ``m`` as the best node so far by either value; whether it is."""
+    ctr, hval = SP[SP_CTR], SP[SP_HVAL]
+    better = False
+    if hval[m] < hval[ctr[BEST_H]]:
+        ctr[BEST_H] = m
+        better = True
+    if landmarks:
+        hval2 = SP[SP_HVAL2]
+        if hval2[m] < hval2[ctr[BEST_H2]]:
+            ctr[BEST_H2] = m
+            better = True
+    return better
+
+
+@njit(cache=True)
+def _pop(SP: tuple, lifo: bool) -> int:
+    """The next entry from the open list of least priority (ties: the earlier list), or -1
+    when all are empty; that list's priority goes up by one."""
+    ctr = SP[SP_CTR]
+    heaps = (SP[SP_HEAP], SP[SP_PHEAP], SP[SP_HEAP2], SP[SP_PHEAP2])
+    keys = (SP[SP_EKEY], SP[SP_EKEY], SP[SP_EKEY2], SP[SP_EKEY2])
+    q = -1
+    for j in range(4):
+        if ctr[QUEUE_SIZE[j]] > 0 and (q < 0 or ctr[QUEUE_PRIO[j]] < ctr[QUEUE_PRIO[q]]):
+            q = j
+    if q < 0:
+        return -1
+    e = heap_pop(heaps[q], keys[q], ctr[QUEUE_SIZE[q]], lifo)
+    ctr[QUEUE_SIZE[q]] -= 1
+    ctr[QUEUE_PRIO[q]] += 1
+    return e
 
 
 @njit(cache=True)
 def run(
     T: tuple, HS: tuple, SP: tuple, hid: int, lazy: bool, lifo: bool, budget: int, limit: int,
-    preferred: bool = False,
+    preferred: bool, landmarks: bool, L: tuple,
 ) -> int:
     """Continue the search; return a status code.
 
@@ -155,14 +219,16 @@ def run(
     (``-1``: no limit) are reached.
 
     ``preferred`` (lazy search with h_FF): successors through helpful actions also enter a
-    second open list; the two alternate by priority (each removal adds one to its list's
-    priority; progress, a new best h, takes :data:`BOOST` off the preferred list's), as in
-    LAMA and Fast Downward's ``lazy_greedy(..., preferred=...)``.
+    second open list; the lists alternate by priority (each removal adds one to its list's
+    priority; progress, a new best h, takes :data:`BOOST` off the preferred lists'), as in
+    LAMA and Fast Downward's ``lazy_greedy(..., preferred=...)``. ``landmarks``: every node
+    also gets the landmark count of ``L`` (LAMA's second heuristic), and entries also enter
+    open lists ordered by it, which join the alternation.
     """
-    states, hval, ctr, app, buf = SP[SP_STATES], SP[SP_HVAL], SP[SP_CTR], SP[SP_APP], SP[SP_BUF]
-    ekey, enode, eop = SP[SP_EKEY], SP[SP_ENODE], SP[SP_EOP]
+    states, hval, ctr, app = SP[SP_STATES], SP[SP_HVAL], SP[SP_CTR], SP[SP_APP]
+    buf, enode, eop = SP[SP_BUF], SP[SP_ENODE], SP[SP_EOP]
     cap = states.shape[0]
-    ecap = ekey.shape[0]
+    ecap = SP[SP_EKEY].shape[0]
     tcap = SP[SP_TABLE].shape[0]
     work = 0  # evaluations + expansions in this call
     pops = 0
@@ -176,16 +242,20 @@ def run(
                         if work >= budget:
                             return BUDGET  # resumes evaluating the rest of this batch
                         hval[m] = evaluate(hid, states[m], T, HS)
+                        if landmarks:
+                            _count_landmarks(SP, m, L)
                         work += 1
+            elif landmarks:  # the driver wrote the Python heuristic's values
+                for m in range(lo, hi):
+                    _count_landmarks(SP, m, L)
             if not lazy:
                 for m in range(lo, hi):
                     ctr[EVALUATED] += 1
                     if hval[m] == np.inf:
                         ctr[DEAD_ENDS] += 1
                     else:
-                        if hval[m] < hval[ctr[BEST_H]]:
-                            ctr[BEST_H] = m
-                        _push_entry(SP, hval[m], m, -1, lifo)
+                        _progress(SP, m, landmarks)
+                        _push_entry(SP, m, -1, lifo, landmarks, False)
                 ctr[PENDING] = 0
             else:
                 m = lo
@@ -206,19 +276,15 @@ def run(
                     ctr[EVALUATED] += 1
                     ctr[EXPANDED] += 1
                     ctr[GENERATED] += k
-                    if hval[m] < hval[ctr[BEST_H]]:
-                        ctr[BEST_H] = m
-                        if preferred:
-                            ctr[PPRIO] -= BOOST
+                    if _progress(SP, m, landmarks) and preferred:
+                        ctr[PPRIO] -= BOOST
+                        ctr[PPRIO2] -= BOOST
                     if preferred:
                         mark_helpful(states[m], T, HS)
                     mark = HS[S_MARK]
-                    pheap = SP[SP_PHEAP]
                     for i in range(k):
-                        _push_entry(SP, hval[m], m, app[i], lifo)
-                        if preferred and mark[app[i]]:
-                            ctr[PHEAP_SIZE] = heap_push(pheap, ekey, ctr[PHEAP_SIZE],
-                                                        ctr[N_ENTRIES] - 1, lifo)
+                        _push_entry(SP, m, app[i], lifo, landmarks,
+                                    preferred and mark[app[i]] != 0)
                     if preferred:
                         clear_helpful(HS)
                     ctr[PENDING] = 0
@@ -229,16 +295,10 @@ def run(
         if ctr[RESUME] >= 0:
             e = ctr[RESUME]
             ctr[RESUME] = -1
-        elif ctr[PHEAP_SIZE] > 0 and (ctr[HEAP_SIZE] == 0 or ctr[PPRIO] < ctr[PRIO]):
-            e = heap_pop(SP[SP_PHEAP], ekey, ctr[PHEAP_SIZE], lifo)
-            ctr[PHEAP_SIZE] -= 1
-            ctr[PPRIO] += 1
         else:
-            if ctr[HEAP_SIZE] == 0:
+            e = _pop(SP, lifo)
+            if e < 0:
                 return EXHAUSTED
-            e = heap_pop(SP[SP_HEAP], ekey, ctr[HEAP_SIZE], lifo)
-            ctr[HEAP_SIZE] -= 1
-            ctr[PRIO] += 1
         if not lazy:
             n = enode[e]
             if is_goal(states[n], T):

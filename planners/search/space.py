@@ -36,10 +36,15 @@ class SearchSpace:
         Words per packed state; number of operators (sizes the applicable-operator buffer).
     node_cap, entry_cap : int
         Initial capacities (grown on demand).
+    landmark_words : int
+        Words of a reached-landmarks bit-vector, for searches with the landmark count (its
+        values, open lists and per-node reached sets); 0 leaves those one-element placeholders.
     """
 
-    def __init__(self, n_words: int, n_ops: int, node_cap: int = 4096, entry_cap: int = 4096):
+    def __init__(self, n_words: int, n_ops: int, node_cap: int = 4096, entry_cap: int = 4096,
+                 landmark_words: int = 0):
         self.n_words = n_words
+        self.landmark_words = landmark_words
         self.states = np.zeros((node_cap, n_words), dtype=np.uint64)
         self.parent = np.full(node_cap, -1, dtype=np.int64)
         self.op = np.full(node_cap, -1, dtype=np.int32)
@@ -56,12 +61,18 @@ class SearchSpace:
         self.ctr[GOAL_NODE] = -1
         self.app = np.zeros(max(1, n_ops), dtype=np.int32)
         self.buf = np.zeros(n_words, dtype=np.uint64)
+        lm_nodes, lm_entries = (node_cap, entry_cap) if landmark_words else (1, 1)
+        self.ekey2 = np.zeros(lm_entries, dtype=np.float64)
+        self.heap2 = np.zeros(lm_entries, dtype=np.int64)
+        self.pheap2 = np.zeros(lm_entries, dtype=np.int64)
+        self.hval2 = np.full(lm_nodes, np.nan, dtype=np.float64)
+        self.lmr = np.zeros((lm_nodes, max(1, landmark_words)), dtype=np.uint64)
 
     def as_tuple(self) -> tuple:
         return (
             self.states, self.parent, self.op, self.hval, self.shash, self.table,
             self.ekey, self.enode, self.eop, self.heap, self.ctr, self.app, self.buf,
-            self.pheap,
+            self.pheap, self.ekey2, self.heap2, self.pheap2, self.hval2, self.lmr,
         )
 
     @property
@@ -86,9 +97,13 @@ class SearchSpace:
         """Extra bytes :meth:`grow` would allocate (old and new arrays coexist briefly)."""
         node_cap, entry_cap, table_cap = self._new_caps(need)
         per_node = self.n_words * 8 + 8 + 4 + 8 + 8
+        per_entry = 8 + 8 + 4 + 8 + 8
+        if self.landmark_words:
+            per_node += 8 + self.landmark_words * 8
+            per_entry += 8 + 8 + 8
         return (
             (node_cap - self.states.shape[0]) * per_node
-            + (entry_cap - self.ekey.shape[0]) * (8 + 8 + 4 + 8 + 8)
+            + (entry_cap - self.ekey.shape[0]) * per_entry
             + (table_cap - self.table.shape[0]) * 8
             + self.nbytes()
         )
@@ -118,12 +133,20 @@ class SearchSpace:
             self.op = np.resize(self.op, node_cap)
             self.hval = np.resize(self.hval, node_cap)
             self.shash = np.resize(self.shash, node_cap)
+            if self.landmark_words:
+                self.hval2 = np.resize(self.hval2, node_cap)
+                self.lmr = np.concatenate([self.lmr, np.zeros(
+                    (node_cap - old, self.landmark_words), dtype=np.uint64)])
         if entry_cap > self.ekey.shape[0]:
             self.ekey = np.resize(self.ekey, entry_cap)
             self.enode = np.resize(self.enode, entry_cap)
             self.eop = np.resize(self.eop, entry_cap)
             self.heap = np.resize(self.heap, entry_cap)
             self.pheap = np.resize(self.pheap, entry_cap)
+            if self.landmark_words:
+                self.ekey2 = np.resize(self.ekey2, entry_cap)
+                self.heap2 = np.resize(self.heap2, entry_cap)
+                self.pheap2 = np.resize(self.pheap2, entry_cap)
         if table_cap > self.table.shape[0]:
             self.table = np.full(table_cap, -1, dtype=np.int64)
             rebuild_table(self.table, self.shash, int(self.ctr[N_NODES]))

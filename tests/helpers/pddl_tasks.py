@@ -108,3 +108,20 @@ def read_pddl(folder: Path, domain: str, problem: str,
     from ahd.planners import read_task
 
     return read_task(*write_pddl(folder, domain, problem, names))
+
+#: A line a - b - c - d to walk, a key to fetch at b, a light that matters to nobody.
+LINE_DOMAIN = """(define (domain line)
+  (:requirements :strips :typing)
+  (:types place)
+  (:predicates (at ?p - place) (link ?p ?q - place) (key-at ?p - place) (have-key) (light))
+  (:action move :parameters (?p ?q - place)
+    :precondition (and (at ?p) (link ?p ?q)) :effect (and (at ?q) (not (at ?p))))
+  (:action take :parameters (?p - place)
+    :precondition (and (at ?p) (key-at ?p)) :effect (and (have-key) (not (key-at ?p))))
+  (:action switch :parameters () :precondition (and) :effect (light)))
+"""
+LINE_PROBLEM = """(define (problem walk) (:domain line)
+  (:objects a b c d - place)
+  (:init (at a) (key-at b) (link a b) (link b a) (link b c) (link c b) (link c d) (link d c))
+  (:goal (and (at d) (have-key))))
+"""

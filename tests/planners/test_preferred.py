@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pddl_tasks import LINE_DOMAIN, LINE_PROBLEM
 from typer.testing import CliRunner
 
 from ahd.cli import app
@@ -17,23 +18,6 @@ from ahd.planners.heuristics.relaxed import S_MARK, clear_helpful, mark_helpful,
 from ahd.planners.search import greedy_best_first_search
 from ahd.planners.state import apply_op
 from ahd.planners.validate import validate_plan
-
-#: A line a - b - c - d to walk, a key to fetch at b, a light that matters to nobody.
-LINE_DOMAIN = """(define (domain line)
-  (:requirements :strips :typing)
-  (:types place)
-  (:predicates (at ?p - place) (link ?p ?q - place) (key-at ?p - place) (have-key) (light))
-  (:action move :parameters (?p ?q - place)
-    :precondition (and (at ?p) (link ?p ?q)) :effect (and (at ?q) (not (at ?p))))
-  (:action take :parameters (?p - place)
-    :precondition (and (at ?p) (key-at ?p)) :effect (and (have-key) (not (key-at ?p))))
-  (:action switch :parameters () :precondition (and) :effect (light)))
-"""
-LINE_PROBLEM = """(define (problem walk) (:domain line)
-  (:objects a b c d - place)
-  (:init (at a) (key-at b) (link a b) (link b a) (link b c) (link c b) (link c d) (link d c))
-  (:goal (and (at d) (have-key))))
-"""
 
 
 @pytest.fixture

@@ -1,0 +1,53 @@
+"""LAMA's landmark-count heuristic, compiled: landmarks not yet reached, plus those needed again.
+
+The value depends on the search path, not only on the state: a landmark is *reached* once a
+state on the path from the initial state makes it true. Each search node keeps its reached
+set as a bit-vector (one bit per landmark of :mod:`ahd.planners.landmarks`), computed from
+its parent's when the node is evaluated. The count is, per landmark:
+
+* not reached: 1 (it has yet to be achieved);
+* reached, false now, and a goal: 1 (it must be achieved again);
+* reached, false now, and necessarily ordered before a landmark not reached yet: 1 (that
+  landmark's achiever needs it again);
+* otherwise 0.
+
+Every plan reaches every landmark, so a goal state's count is 0 (Richter & Westphal's
+LM-count with unit costs; Fast Downward's ``landmark_sum`` without action costs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..state import has, set_fact
+
+# indices into the landmark tuple (Landmarks.arrays(), or no_landmarks())
+LM_FACTS, LM_GOAL, LM_NEC_PTR, LM_NEC, LM_INIT = range(5)
+
+
+@njit(cache=True)
+def landmark_count(bits: np.ndarray, parent_reached: np.ndarray, reached: np.ndarray,
+                   L: tuple) -> float:
+    """Write the reached set of state ``bits`` (its parent's, plus the landmarks true in it)
+    into ``reached`` and return the count of landmarks still to achieve."""
+    facts, is_goal, nec_ptr, nec = L[LM_FACTS], L[LM_GOAL], L[LM_NEC_PTR], L[LM_NEC]
+    for w in range(reached.shape[0]):
+        reached[w] = parent_reached[w]
+    n = facts.shape[0]
+    for i in range(n):
+        if has(bits, facts[i]):
+            set_fact(reached, i)
+    h = 0
+    for i in range(n):
+        if not has(reached, i):
+            h += 1
+        elif not has(bits, facts[i]):
+            if is_goal[i]:
+                h += 1
+            else:
+                for j in range(nec_ptr[i], nec_ptr[i + 1]):
+                    if not has(reached, nec[j]):
+                        h += 1
+                        break
+    return float(h)

@@ -1,0 +1,198 @@
+"""Landmarks and LAMA's search: hand-worked landmarks, orderings and counts, valid plans from
+``ahd:lama`` on every generated domain, and the refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pddl_tasks import LINE_DOMAIN, LINE_PROBLEM
+from typer.testing import CliRunner
+
+from ahd.cli import app
+from ahd.planners import ground, read_task
+from ahd.planners.api import solve
+from ahd.planners.competition.ahd_planner import AhdPlanner
+from ahd.planners.competition.planner_base import PlannerSpecError
+from ahd.planners.domains import DOMAINS
+from ahd.planners.heuristics import PythonHeuristic
+from ahd.planners.heuristics.landmark_count import landmark_count
+from ahd.planners.landmarks import find_landmarks
+from ahd.planners.search import greedy_best_first_search
+from ahd.planners.state import apply_op
+from ahd.planners.validate import validate_plan
+
+#: Two ways from a to d (through b or through c): only the ends are landmarks.
+FORK_PROBLEM = """(define (problem fork) (:domain line)
+  (:objects a b c d - place)
+  (:init (at a) (link a b) (link b d) (link a c) (link c d))
+  (:goal (at d)))
+"""
+
+
+def _task(tmp_path, problem=LINE_PROBLEM):
+    (tmp_path / "domain.pddl").write_text(LINE_DOMAIN)
+    (tmp_path / "p.pddl").write_text(problem)
+    return ground(read_task(tmp_path / "domain.pddl", tmp_path / "p.pddl"))
+
+
+def _names(task, landmarks, ids):
+    return {" ".join(task.atoms[int(landmarks.facts[i])]) for i in ids}
+
+
+def test_landmarks_and_orderings_of_a_hand_worked_task(tmp_path):
+    """Reaching d needs c, b (and a, where it starts); the key needs b and the key at b. The
+    light is in no plan. Necessary: c right before d, and b and the key at b right before
+    having the key (its only achiever); b is reached from a or c, so nothing is necessary
+    before b or c."""
+    task = _task(tmp_path)
+    lm = find_landmarks(task)
+    assert _names(task, lm, range(lm.n)) == {"at a", "at b", "at c", "at d", "key-at b",
+                                             "have-key"}
+    assert _names(task, lm, np.flatnonzero(lm.is_goal)) == {"at d", "have-key"}
+    nec = {(" ".join(task.atoms[int(lm.facts[i])]), " ".join(task.atoms[int(lm.facts[j])]))
+           for i in range(lm.n) for j in lm.nec[lm.nec_ptr[i]:lm.nec_ptr[i + 1]]}
+    assert nec == {("at c", "at d"), ("at b", "have-key"), ("key-at b", "have-key")}
+    natural = {(" ".join(task.atoms[int(lm.facts[i])]), " ".join(task.atoms[int(lm.facts[j])]))
+               for i, j in lm.natural}
+    assert ("at b", "at c") in natural and ("at c", "at b") not in natural
+    assert ("at a", "have-key") in natural
+
+
+def test_alternative_routes_are_not_landmarks(tmp_path):
+    task = _task(tmp_path, FORK_PROBLEM)
+    lm = find_landmarks(task)
+    assert _names(task, lm, range(lm.n)) == {"at a", "at d"}
+    assert lm.nec.size == 0  # d has two achievers with no precondition in common
+
+
+def _counts(task, path):
+    """The landmark count along a path of operator names, each state's reached set from the
+    one before (as the search keeps it per node)."""
+    lm = find_landmarks(task)
+    L = lm.arrays(task)
+    ops = {task.op_name(o): o for o in range(task.n_ops)}
+    bits, parent = task.init_bits.copy(), L[-1]
+    values = []
+    for name in [None, *path]:
+        if name is not None:
+            nxt = bits.copy()
+            apply_op(bits, task.arrays(), ops[name], nxt)
+            bits = nxt
+        reached = np.zeros(lm.n_words, dtype=np.uint64)
+        values.append(landmark_count(bits, parent, reached, L))
+        parent = reached
+    return values
+
+
+def test_landmark_count_along_hand_worked_paths(tmp_path):
+    """From a: b, c, d and the key are still to reach (4). Walking on past b without the key
+    leaves b needed again (the key's achiever needs it): 3 at c, not 2."""
+    task = _task(tmp_path)
+    assert _counts(task, ["(move a b)", "(take b)", "(move b c)", "(move c d)"]) == [
+        4.0, 3.0, 2.0, 1.0, 0.0]
+    assert _counts(task, ["(move a b)", "(move b c)"]) == [4.0, 3.0, 3.0]
+    assert _counts(task, ["(switch)"]) == [4.0, 4.0]
+
+
+def test_a_reached_goal_made_false_again_is_counted():
+    """Three landmarks (facts 0, 1, 2), 0 a goal, 1 necessarily before 2: with 0 and 1
+    reached and nothing true, all three count; once 2 is true, only the goal does."""
+    L = (np.array([0, 1, 2], dtype=np.int32), np.array([1, 0, 0], dtype=np.uint8),
+         np.array([0, 0, 1, 1], dtype=np.int64), np.array([2], dtype=np.int32),
+         np.zeros(1, dtype=np.uint64))
+    parent = np.array([0b011], dtype=np.uint64)
+    reached = np.zeros(1, dtype=np.uint64)
+    assert landmark_count(np.zeros(1, dtype=np.uint64), parent, reached, L) == 3.0
+    assert landmark_count(np.array([0b100], dtype=np.uint64), parent, reached, L) == 1.0
+    assert reached[0] == 0b111
+
+
+def test_lama_search_takes_the_key_first(tmp_path):
+    task = _task(tmp_path)
+    out = greedy_best_first_search(task, "hff", lazy=True, preferred=True, landmarks=True)
+    assert out.status == "solved"
+    assert [task.op_name(o) for o in out.plan] == ["(move a b)", "(take b)", "(move b c)",
+                                                   "(move c d)"]
+    assert out.extra["landmarks"] == 6.0
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
+def test_landmarks_beside_another_heuristic(tmp_path, lazy):
+    task = _task(tmp_path)
+    out = greedy_best_first_search(task, "goalcount", lazy=lazy, landmarks=True,
+                                   initial_capacity=2)  # the landmark arrays grow too
+    assert out.status == "solved" and len(out.plan) == 4
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
+def test_landmarks_beside_a_python_heuristic_as_beside_its_builtin_twin(tmp_path, lazy):
+    """A Python goal count alternating with the landmark count searches exactly as the
+    built-in goal count does: the count is taken in the kernel either way."""
+    spec = DOMAINS["gripper"]
+    (tmp_path / "d.pddl").write_text(spec.domain)
+    (tmp_path / "p.pddl").write_text(spec.generate(5, np.random.default_rng(2)))
+    task = ground(read_task(tmp_path / "d.pddl", tmp_path / "p.pddl"))
+    python = greedy_best_first_search(
+        task, PythonHeuristic(lambda state, t: len(t.goal - state)), lazy=lazy, landmarks=True)
+    builtin = greedy_best_first_search(task, "goalcount", lazy=lazy, landmarks=True)
+    assert python.status == "solved" and python.plan == builtin.plan
+    assert (python.expanded, python.evaluated) == (builtin.expanded, builtin.evaluated)
+    alone = greedy_best_first_search(task, "goalcount", lazy=lazy)
+    assert alone.status == "solved" and alone.expanded != builtin.expanded
+
+
+@pytest.mark.parametrize("name", sorted(DOMAINS))
+def test_lama_gives_valid_plans_on_every_generated_domain(tmp_path, name):
+    spec = DOMAINS[name]
+    domain, problem = tmp_path / "d.pddl", tmp_path / "p.pddl"
+    domain.write_text(spec.domain)
+    problem.write_text(spec.generate(6, np.random.default_rng(1)))
+    result = solve(domain, problem, "hff", time_limit=60, lazy=True, preferred=True,
+                   landmarks=True)
+    assert result.status == "solved"
+    check = validate_plan(domain, problem, result.plan)
+    assert check.valid, check.reason
+
+
+def test_lama_specs_of_plan_eval(tmp_path):
+    planner = AhdPlanner("lama", "ahd:lama", "lama")
+    assert (planner.search, planner.config) == ("lama", "hff")
+    assert AhdPlanner("x", "ahd:hff:lama", "hff:lama").search == "lama"
+    with pytest.raises(PlannerSpecError, match="hff"):
+        AhdPlanner("x", "ahd:goalcount:lama", "goalcount:lama")
+
+
+def test_plan_command_with_landmarks_and_its_refusals(tmp_path):
+    _task(tmp_path)
+    files = [str(tmp_path / "domain.pddl"), str(tmp_path / "p.pddl")]
+    result = CliRunner().invoke(app, ["plan", *files, "--lazy", "--preferred", "--landmarks"])
+    assert result.exit_code == 0 and result.output.startswith("solved  cost 4"), result.output
+    refused = CliRunner().invoke(app, ["plan", *files, "--search", "ehc", "--landmarks"])
+    assert refused.exit_code == 2 and "--landmarks needs" in refused.output
+    # A heuristic file (in its sandbox child): blind, so the landmark count does the guiding.
+    (tmp_path / "h.py").write_text("def h(state, task):\n    return 0\n")
+    result = CliRunner().invoke(app, ["plan", *files, "--lazy", "--landmarks", "--heuristic",
+                                      str(tmp_path / "h.py")])
+    assert result.exit_code == 0, result.output
+    assert any(line.startswith("solved") for line in result.output.splitlines())
+    with pytest.raises(ValueError, match="landmark count"):
+        solve(*files, search="ehc", landmarks=True)
+
+
+def test_evolution_can_score_heuristics_beside_the_landmark_count(tmp_path):
+    """``--set landmarks=true``: the child searches as ``ahd:FILE.py:lm`` would, with the
+    task's landmarks found once by the parent and sent along."""
+    from ahd.planners.evolve_child import run_heuristic
+    from ahd.planners.evolve_config import PlanningTaskConfig
+    from ahd.planners.features import GOALCOUNT_SOURCE
+
+    with pytest.raises(ValueError, match="landmarks go with search gbfs"):
+        PlanningTaskConfig(tmp_path, landmarks=True, search="ehc")
+    task = _task(tmp_path)
+    request = {"source": GOALCOUNT_SOURCE, "task": task, "time_limit": 30.0,
+               "max_expansions": 1000, "memory_mb": 1024.0, "search": "gbfs"}
+    plain = run_heuristic(request)
+    with_landmarks = run_heuristic({**request, "landmarks": True})
+    assert plain["status"] == with_landmarks["status"] == "solved"
+    assert "landmarks" in task.__dict__  # found once, kept with the task
+    assert with_landmarks["plan"] == ["(move a b)", "(take b)", "(move b c)", "(move c d)"]
