@@ -9,6 +9,7 @@ basenames must stay unique across ``tests/``.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,32 @@ import pytest
 HELPERS = Path(__file__).resolve().parent / "helpers"
 if str(HELPERS) not in sys.path:
     sys.path.insert(0, str(HELPERS))
+
+from shared_run import SharedRun, shared_cvrp_run  # noqa: E402 - needs HELPERS on sys.path
+from warm_caches import warm_numba_caches  # noqa: E402
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Fill numba's caches before any test process starts (see ``warm_caches``): in the
+    controller (or the only process), before xdist starts its workers."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or session.config.option.collectonly:
+        return
+    line = warm_numba_caches()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def cvrp_run(tmp_path_factory: pytest.TempPathFactory) -> SharedRun:
+    """A real offline cvrp run stopped after round 1, and a copy resumed to round 2 (about a
+    minute), made once per session for every test and every xdist worker that asks for it.
+    Tests that write into a run directory copy it first."""
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each worker's base is a folder of the session's own: its parent is common.
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return shared_cvrp_run(root / "shared")
 
 
 @pytest.fixture

@@ -6,31 +6,24 @@ import importlib.util
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from ahd.cli import app
 from ahd.problems.engine.config import LNSConfig
 from ahd.problems.engine.lns import run_lns
 from ahd.problems.generators import uniform_cvrp
 from ahd.problems.verify import verify
 
-ARGS = [
-    "evolve", "--problem", "cvrp", "--size", "15", "--train", "2", "--validation", "2",
-    "--iterations", "80", "--offspring", "2", "--jobs", "2", "--time", "10m",
-]
-
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_offline_run_exports_a_working_team_and_resumes(tmp_path):
-    run_dir = tmp_path / "run"
-    result = CliRunner().invoke(app, [*ARGS, "--rounds", "1", "--out", str(run_dir)])
-    assert result.exit_code == 0, result.output
+def test_offline_run_exports_a_working_team_and_resumes(cvrp_run):
+    """``cvrp_run`` (tests/conftest.py): the session's run, stopped after round 1 by its
+    budget, and a copy resumed with a larger round budget."""
+    run_dir, output = cvrp_run.round1, cvrp_run.round1_output
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["seed_validation"] > 0
     # The winner is compared with the seeds instance by instance, with its standard error.
     assert summary["validation_gain_se_pct"] >= 0
-    assert f"{summary['validation_gain_pct']:+.2f}% vs seeds, standard error" in result.output
+    assert f"{summary['validation_gain_pct']:+.2f}% vs seeds, standard error" in output
     assert "budget reached: rounds 1" in summary["stop"]
     state = json.loads((run_dir / "state.json").read_text())
     assert state["round"] == 1 and [s["round"] for s in state["snapshots"]] == [0, 1]
@@ -45,10 +38,9 @@ def test_offline_run_exports_a_working_team_and_resumes(tmp_path):
                   repair=module.REPAIR)
     assert out.cost == pytest.approx(verify(instance, out.routes))
 
-    # Resume with a larger round budget: round 0 and round 1 are not redone.
-    resumed = CliRunner().invoke(app, [*ARGS, "--rounds", "2", "--resume", str(run_dir)])
-    assert resumed.exit_code == 0, resumed.output
-    assert "round 0:" not in resumed.output and "round 1:" not in resumed.output
-    assert "round 2:" in resumed.output
-    state = json.loads((run_dir / "state.json").read_text())
+    # Resumed with a larger round budget: round 0 and round 1 are not redone.
+    resumed = cvrp_run.resume_output
+    assert "round 0:" not in resumed and "round 1:" not in resumed
+    assert "round 2:" in resumed
+    state = json.loads((cvrp_run.resumed / "state.json").read_text())
     assert state["round"] == 2

@@ -19,11 +19,13 @@ import time
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
 from operator_sources import RANDOM_DESTROY, constant_destroy
 from readonly_dir import AHD, read_only_command, snapshot, truly_read_only
+from shared_run import ARGS
 from typer.testing import CliRunner
 
 from ahd.candidate import Candidate
@@ -33,11 +35,6 @@ from ahd.evolve.run import STOP_RESERVE, STOP_RESERVE_BYTES
 from ahd.store import MIGRATIONS, SCHEMA_VERSION, Evaluation, Store
 from ahd.store.connection import connect_read_only
 from ahd.store.schema import statements
-
-SETTINGS = ["--problem", "cvrp", "--size", "10", "--train", "2", "--validation", "2",
-            "--iterations", "40", "--offspring", "2", "--jobs", "2", "--time", "1h",
-            "--no-overlap"]
-
 
 # ------------------------------------------------------------------ a damaged resume point
 
@@ -201,15 +198,25 @@ def _one_error(proc: subprocess.CompletedProcess[str], *words: str) -> str:
     return errors[0]
 
 
+class Runs(NamedTuple):
+    base: Path  #: stopped by its budget after round 1
+    reference: Path  #: the same settings, 2 rounds without a stop
+
+
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """A run stopped by its budget after round 1, and the same run's uninterrupted 2 rounds."""
-    root = tmp_path_factory.mktemp("fault-runs")
-    for name, rounds in (("base", 1), ("reference", 2)):
-        proc = _ahd(["evolve", *SETTINGS, "--rounds", str(rounds), "--out", str(root / name)])
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert _run_row(root / "reference") == ("finished", "budget reached: rounds 2 of 2")
-    return root
+def runs(cvrp_run, tmp_path_factory) -> Runs:
+    """The session's run stopped by its budget after round 1 (``cvrp_run`` in
+    tests/conftest.py), and the same run's uninterrupted 2 rounds."""
+    reference = tmp_path_factory.mktemp("fault-runs") / "reference"
+    proc = _ahd([*ARGS, "--rounds", "2", "--jobs", "2", "--out", str(reference)])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _run_row(reference) == ("finished", "budget reached: rounds 2 of 2")
+    return Runs(cvrp_run.round1, reference)
+
+
+@pytest.mark.slow
+def test_a_resumed_run_stores_what_an_uninterrupted_run_stores(runs, cvrp_run):
+    assert _fingerprint(cvrp_run.resumed) == _fingerprint(runs.reference)
 
 
 def _copy(src: Path, dst: Path) -> Path:
@@ -231,7 +238,7 @@ def test_a_read_only_directory_is_reported_before_the_workers_and_resume_loses_n
         runs, tmp_path):
     if not truly_read_only():
         pytest.skip("cannot make a directory read-only here (root without mount namespaces)")
-    run_dir = _copy(runs / "base", tmp_path / "run")
+    run_dir = _copy(runs.base, tmp_path / "run")
     before = snapshot(run_dir)
     proc = read_only_command(run_dir, ["evolve", "--resume", str(run_dir), "--rounds", "2"],
                              cwd=tmp_path)
@@ -240,7 +247,7 @@ def test_a_read_only_directory_is_reported_before_the_workers_and_resume_loses_n
     assert "sandbox worker" not in proc.stdout + proc.stderr
     assert snapshot(run_dir) == before  # the status stays as the budget left it
     assert _run_row(run_dir) == ("finished", "budget reached: rounds 1 of 1")
-    _resume_and_compare(run_dir, runs / "reference")
+    _resume_and_compare(run_dir, runs.reference)
 
 
 @cache
@@ -267,7 +274,7 @@ _FULL_DISK = ('mount -t tmpfs -o size="$1" tmpfs "$2" && cp -a "$4" "$2/run" && 
 def test_a_full_disk_stops_the_run_and_resume_loses_nothing(runs, tmp_path):
     if not _tmpfs_works():
         pytest.skip("cannot mount a tmpfs in a private mount namespace here")
-    base = _copy(runs / "base", tmp_path / "base")
+    base = _copy(runs.base, tmp_path / "base")
     used = sum(p.stat().st_size + 4096 for p in base.rglob("*") if p.is_file())
     mnt = tmp_path / "mnt"
     mnt.mkdir()
@@ -284,7 +291,7 @@ def test_a_full_disk_stops_the_run_and_resume_loses_nothing(runs, tmp_path):
     assert "could not record it" not in line
     assert status == "interrupted" and "disk full" in reason
     assert not (run_dir / STOP_RESERVE).exists()
-    _resume_and_compare(run_dir, runs / "reference")
+    _resume_and_compare(run_dir, runs.reference)
 
 
 @pytest.mark.slow
@@ -294,7 +301,7 @@ def test_a_full_disk_stops_the_run_and_resume_loses_nothing(runs, tmp_path):
     (signal.SIGTERM, 143, "SIGTERM"),  # kill, a batch system's time limit, docker stop
 ], ids=["ctrl_c", "sigterm"])
 def test_a_signal_marks_the_run_interrupted_and_it_resumes(runs, tmp_path, sig, status, says):
-    run_dir = _copy(runs / "base", tmp_path / "run")
+    run_dir = _copy(runs.base, tmp_path / "run")
     evolve = subprocess.Popen([*AHD, "evolve", "--resume", str(run_dir), "--rounds", "2"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 300
@@ -308,7 +315,7 @@ def test_a_signal_marks_the_run_interrupted_and_it_resumes(runs, tmp_path, sig, 
     run_status, reason = _run_row(run_dir)
     assert run_status == "interrupted" and reason.startswith(f"interrupted ({says})")
     if sig == signal.SIGINT:  # the resume after either is the same code path
-        _resume_and_compare(run_dir, runs / "reference")
+        _resume_and_compare(run_dir, runs.reference)
 
 
 def test_resume_is_refused_in_one_line_without_a_store(tmp_path):

@@ -52,9 +52,9 @@ def _run(tmp_path, name, pool, *, jitter: int | None = None, overlap: bool = Tru
         if jitter is not None:
             proposer = Jittery(proposer, jitter)
         evo = Evolution(task, proposer, store, run_dir,
-                        EvolveConfig(pool_size=4, offspring=4, seed=3, overlap=overlap,
+                        EvolveConfig(pool_size=4, offspring=2, seed=3, overlap=overlap,
                                      weights=PLUGIN.loop_defaults["weights"]),
-                        StopRule(Budget(rounds=3)), threads=4)
+                        StopRule(Budget(rounds=2)), threads=2)
         result = evo.run()
     with sqlite3.connect(run_dir / "ahd.sqlite") as conn:
         cands = conn.execute("SELECT id, code_hash, parents, generation FROM candidates "
@@ -71,7 +71,7 @@ def test_arrival_order_and_delays_do_not_change_the_run(tmp_path):
         prompt = _run(tmp_path, "prompt", pool)
         scrambled = _run(tmp_path, "scrambled", pool, jitter=1)
         serial = _run(tmp_path, "serial", pool, overlap=False)
-    assert len(prompt[0]) > 4  # offspring were stored
+    assert len(prompt[0]) > 2  # offspring were stored beside the two seeds
     assert scrambled == prompt
     # Without overlap the parents of round r+1 see round r's credits: a different search,
     # still a complete one.

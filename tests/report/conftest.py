@@ -1,7 +1,7 @@
 """Runs and helpers shared by the report tests (``test_report.py``, ``test_report_browser.py``).
 
-``synthetic_run`` writes a small run through the store API (fast); ``real_run`` is a short real
-offline ``ahd evolve`` run, made once per session for every test that asks for it.
+``synthetic_run`` writes a small run through the store API (fast); ``real_run`` is a copy of
+the session's short real offline ``ahd evolve`` run (``cvrp_run``, made once per session).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,16 +18,10 @@ import pytest
 import typer
 from cli_apps import command_app
 from operator_sources import constant_destroy
-from typer.testing import CliRunner
 
 from ahd.candidate import Candidate, Origin
 from ahd.commands.report_cli import register
 from ahd.store import Evaluation, Store
-
-EVOLVE_ARGS = [
-    "evolve", "--problem", "cvrp", "--size", "15", "--train", "2", "--validation", "2",
-    "--iterations", "80", "--rounds", "2", "--offspring", "2", "--jobs", "2", "--time", "10m",
-]
 
 
 @pytest.fixture
@@ -55,16 +50,15 @@ def synthetic_run() -> Callable[..., Path]:
     return build_synthetic_run
 
 
-@pytest.fixture(scope="session")
-def real_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A short real offline ``ahd evolve`` run (about a minute), made once per session;
-    its directory and the command's output (its progress lines)."""
-    from ahd.cli import app
-
-    run_dir = tmp_path_factory.mktemp("report") / "run"
-    result = CliRunner().invoke(app, [*EVOLVE_ARGS, "--out", str(run_dir)])
-    assert result.exit_code == 0, result.output
-    return run_dir, result.output
+@pytest.fixture
+def real_run(cvrp_run, tmp_path: Path) -> tuple[Path, str]:
+    """A copy of the session's real offline run (``cvrp_run`` in tests/conftest.py: two
+    rounds, the second resumed), so a test may write its report there; and the first
+    command's output (its progress lines, rounds 0 and 1: the resumed command's ``evals``
+    counter also counts the validation that the resume discarded and redid)."""
+    run_dir = tmp_path / "real-run"
+    shutil.copytree(cvrp_run.resumed, run_dir, symlinks=True)
+    return run_dir, cvrp_run.round1_output
 
 
 # ----------------------------------------------------------------------------- synthetic runs
