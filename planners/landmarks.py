@@ -92,10 +92,7 @@ def fact_landmarks_of(task: Task) -> list[frozenset[int] | None]:
     Negative preconditions are ignored (the delete relaxation).
     """
     pre, add = _rows(task.pre_ptr, task.pre), _rows(task.add_ptr, task.add)
-    users: list[list[int]] = [[] for _ in range(task.n_facts)]
-    for o, ps in enumerate(pre):
-        for p in ps:
-            users[p].append(o)
+    users = _rows(*task.precondition_of)
     lm: list[frozenset[int] | None] = [None] * task.n_facts
     unsat = [len(ps) for ps in pre]
     queue: deque[int] = deque(o for o in range(task.n_ops) if unsat[o] == 0)

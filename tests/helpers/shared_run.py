@@ -34,11 +34,6 @@ class SharedRun:
     resumed: Path
     resume_output: str
 
-    @property
-    def output(self) -> str:
-        """Both commands' progress lines: rounds 0 and 1, then round 2."""
-        return self.round1_output + self.resume_output
-
 
 def _build(root: Path) -> SharedRun:
     from typer.testing import CliRunner

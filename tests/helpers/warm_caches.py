@@ -41,7 +41,8 @@ def warm_numba_caches(timeout: float = 1200) -> str:
             failed.append(f"{kind}: timed out")
             continue
         if proc.returncode != 0:
-            failed.append(f"{kind}: exit {proc.returncode}: {err.strip().splitlines()[-1:]}")
+            last = (err.strip().splitlines() or [""])[-1]
+            failed.append(f"{kind}: exit {proc.returncode}: {last}")
     took = time.monotonic() - start
     if failed:
         return f"numba caches: warming failed after {took:.0f} s ({'; '.join(failed)})"
