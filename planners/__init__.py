@@ -13,6 +13,10 @@ STRIPS :class:`Task`), :func:`greedy_best_first_search`, the heuristics registry
 :func:`warm_up` loads the compiled kernels (call it once per worker before timing matters).
 """
 
+from pathlib import Path
+
+from ahd.numba_cache import clear_stale_caches
+
 from .api import PlanResult, solve
 from .errors import InvalidPlan, PlanningInputError
 from .ground import ground
@@ -31,6 +35,13 @@ from .plan import format_plan, read_plan, simulate, write_plan
 from .search import STATUSES, SearchOutcome, greedy_best_first_search
 from .task import Task
 from .warmup import warm_up
+
+#: The folders whose compiled code calls into each other (the search kernel inlines the
+#: heuristics and the state primitives): their numba caches are cleared together when any
+#: of their sources changes (loading compiled code happens at a first call, after this).
+COMPILED_PACKAGES = (".", "heuristics", "search")
+
+clear_stale_caches(Path(__file__).resolve().parent, COMPILED_PACKAGES)
 
 __all__ = [
     "HEURISTICS", "STATUSES", "HeuristicError", "HeuristicTask", "InvalidPlan", "LiftedTask",

@@ -1,22 +1,32 @@
-"""Fact landmarks of a ground task and their orderings, for the landmark-count heuristic.
+"""Landmarks of a ground task and their orderings, for the landmark-count heuristic.
 
-A fact landmark is a fact that every plan makes true at some point. LAMA counts the landmarks
-a search path has not reached yet (Richter & Westphal 2010); this module finds them once per
-task, before the search, with the h^1 propagation of Zhu & Givan (2003), the m = 1 case of
-Keyder, Richter & Helmert's h^m landmarks (2010): over the delete relaxation, the landmarks
-of a fact ``f`` are ``f`` itself plus those common to every operator that adds ``f``, and an
-operator's landmarks are the union of its preconditions'. The fixpoint gives, for each goal,
-facts that any relaxed plan, and so any real plan, must reach first.
+A landmark is a fact, or a set of facts (a disjunctive landmark), that every plan makes true
+at some point. LAMA counts the landmarks a search path has not reached yet (Richter &
+Westphal 2010); this module finds them once per task, before the search, in two steps.
+
+* Fact landmarks by the h^1 propagation of Zhu & Givan (2003), the m = 1 case of Keyder,
+  Richter & Helmert's h^m landmarks (2010): over the delete relaxation, the landmarks of a
+  fact ``f`` are ``f`` itself plus those common to every operator that adds ``f``, and an
+  operator's landmarks are the union of its preconditions'. The fixpoint gives, for each
+  goal, facts that any relaxed plan, and so any real plan, must reach first.
+* Back-chaining from every landmark, as Richter, Helmert & Westphal's (2008) RHW landmarks
+  do (Fast Downward's ``lm_rhw``, the landmarks of LAMA): the operators that can make it true
+  *first* (those whose preconditions need none of its facts, by the h^1 sets above) must
+  all be preceded by their common preconditions, and by one of the facts each has of some
+  predicate. When every first achiever has a precondition of predicate ``P`` that is not
+  true initially, the union of those preconditions is a disjunctive landmark (kept when it
+  has 2 to 4 facts, none of them already a fact landmark). In Childsnack, say, a child is
+  served only after one of a few trays has reached its table, which no fact landmark says.
 
 Two orderings come with them:
 
-* natural: ``l`` is a landmark of ``l2``, so ``l`` is true before ``l2`` first is;
-* necessary: ``l`` is a precondition of every operator that adds ``l2`` (``l2`` not initially
-  true), so ``l`` must be true right before ``l2`` becomes true. A reached ``l`` that is false
-  again is needed again while such an ``l2`` is not reached (LAMA's "required again").
+* natural: ``l`` is an h^1 landmark of ``l2``, so ``l`` is true before ``l2`` first is;
+* greedy-necessary: ``l`` holds right before ``l2`` first becomes true (a common or
+  disjunctive precondition of its first achievers). A reached ``l`` that is false again is
+  needed again while such an ``l2`` is not reached (LAMA's "required again").
 
-Disjunctive and conjunctive landmarks, reasonable orderings and landmark costs (LAMA's other
-parts) are left out: with unit counts, fact landmarks carry most of the heuristic's guidance.
+Conjunctive landmarks, reasonable orderings and landmark costs (LAMA's other parts) are left
+out: with unit counts, fact and disjunctive landmarks carry most of the heuristic's guidance.
 """
 
 from __future__ import annotations
@@ -30,6 +40,10 @@ import numpy as np
 if TYPE_CHECKING:
     from .task import Task
 
+#: Largest disjunctive landmark kept (as Fast Downward's RHW landmarks): bigger ones are
+#: reached too easily to guide the search, and there are many of them.
+MAX_DISJUNCTION = 4
+
 
 @dataclass(frozen=True)
 class Landmarks:
@@ -37,16 +51,18 @@ class Landmarks:
 
     Attributes
     ----------
-    facts : int32 array
-        Fact id of each landmark (landmark ids are positions in this array, sorted by fact).
+    ptr, facts : int64 / int32 arrays
+        CSR lists: landmark ``i`` holds in a state where any of ``facts[ptr[i]:ptr[i + 1]]``
+        is true (one fact for a fact landmark, 2 to :data:`MAX_DISJUNCTION` otherwise).
     is_goal : uint8 array
         Per landmark: a goal fact (needed again whenever it is false).
     nec_ptr, nec : int64 / int32 arrays
-        CSR lists: the landmarks that landmark ``i`` is necessarily ordered before.
+        CSR lists: the landmarks that landmark ``i`` is greedy-necessarily ordered before.
     natural : list of (int, int)
-        Natural orderings ``(l, l2)`` between landmark ids (for inspection and tests).
+        Natural orderings ``(l, l2)`` between fact landmarks (for inspection and tests).
     """
 
+    ptr: np.ndarray
     facts: np.ndarray
     is_goal: np.ndarray
     nec_ptr: np.ndarray
@@ -55,33 +71,43 @@ class Landmarks:
 
     @property
     def n(self) -> int:
-        return int(self.facts.shape[0])
+        return int(self.ptr.shape[0]) - 1
 
     @property
     def n_words(self) -> int:
         """uint64 words of one reached-landmarks bit-vector (at least 1)."""
         return max(1, (self.n + 63) // 64)
 
+    def facts_of(self, i: int) -> list[int]:
+        """The facts of landmark ``i`` (one, or those of a disjunction)."""
+        return self.facts[self.ptr[i]:self.ptr[i + 1]].tolist()
+
     def arrays(self, task: Task) -> tuple:
-        """``(facts, is_goal, nec_ptr, nec, init_reached)``: what the kernel takes."""
+        """``(ptr, facts, is_goal, nec_ptr, nec, init_reached)``: what the kernel takes."""
         reached = np.zeros(self.n_words, dtype=np.uint64)
         init = set(task.init.tolist())
-        for i, f in enumerate(self.facts.tolist()):
-            if f in init:
+        for i in range(self.n):
+            if init.intersection(self.facts_of(i)):
                 reached[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
-        return (self.facts, self.is_goal, self.nec_ptr, self.nec, reached)
+        return (self.ptr, self.facts, self.is_goal, self.nec_ptr, self.nec, reached)
 
 
 def no_landmarks() -> tuple:
     """The kernel's landmark tuple for searches without the landmark heuristic (same types)."""
-    return (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint8),
-            np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
-            np.zeros(1, dtype=np.uint64))
+    return (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64),
+            np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.uint64))
 
 
 def _rows(ptr: np.ndarray, flat: np.ndarray) -> list[list[int]]:
     p, f = ptr.tolist(), flat.tolist()
     return [f[p[i]:p[i + 1]] for i in range(len(p) - 1)]
+
+
+def _csr(rows: list[list[int]], dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(r) for r in rows])
+    return ptr, np.array([x for r in rows for x in r], dtype=dtype)
 
 
 def fact_landmarks_of(task: Task) -> list[frozenset[int] | None]:
@@ -122,8 +148,38 @@ def fact_landmarks_of(task: Task) -> list[frozenset[int] | None]:
     return lm
 
 
+class _Graph:
+    """Landmarks found so far (fact sets), their greedy-necessary orderings and a queue of
+    those not back-chained from yet."""
+
+    def __init__(self) -> None:
+        self.nodes: list[frozenset[int]] = []
+        self.index: dict[frozenset[int], int] = {}
+        self.in_disjunction: set[int] = set()
+        self.before: set[tuple[int, int]] = set()
+        self.queue: deque[int] = deque()
+
+    def add(self, facts: frozenset[int]) -> int:
+        i = self.index.get(facts)
+        if i is None:
+            i = self.index[facts] = len(self.nodes)
+            self.nodes.append(facts)
+            if len(facts) > 1:
+                self.in_disjunction |= facts
+            self.queue.append(i)
+        return i
+
+    def usable_disjunction(self, facts: frozenset[int]) -> bool:
+        """A new disjunction is kept unless it is implied by a fact landmark or overlaps
+        another disjunction (which would make "reached" ambiguous between the two)."""
+        if facts in self.index:
+            return True
+        return not any(frozenset((f,)) in self.index or f in self.in_disjunction
+                       for f in facts)
+
+
 def find_landmarks(task: Task) -> Landmarks:
-    """The goal's h^1 fact landmarks and their natural and necessary orderings.
+    """The goal's fact and disjunctive landmarks, with natural and greedy-necessary orderings.
 
     Raises ``ValueError`` for a goal no relaxed plan reaches (grounding reports those first,
     as :attr:`Task.unsolvable`).
@@ -135,32 +191,63 @@ def find_landmarks(task: Task) -> Landmarks:
         if lm[g] is None:
             raise ValueError(f"goal {task.atoms[g]} is unreachable in the delete relaxation")
         found |= lm[g]  # type: ignore[operator]
-    facts = sorted(found)
-    index = {f: i for i, f in enumerate(facts)}
-    natural = sorted((index[l1], index[f]) for f in facts for l1 in lm[f]  # type: ignore[union-attr]
-                     if l1 != f and l1 in index)
     init = set(task.init.tolist())
     pre = _rows(task.pre_ptr, task.pre)
-    achievers: dict[int, list[int]] = {f: [] for f in facts if f not in init}
+    reachable = [all(lm[p] is not None for p in ps) for ps in pre]
+    adders: dict[int, list[int]] = {}
     for o, gs in enumerate(_rows(task.add_ptr, task.add)):
-        if all(lm[p] is not None for p in pre[o]):  # relaxed-reachable achievers only
+        if reachable[o]:
             for g in gs:
-                if g in achievers:
-                    achievers[g].append(o)
-    before: list[list[int]] = [[] for _ in facts]
-    for f, ops in achievers.items():
-        if ops:
-            common = set(pre[ops[0]]).intersection(*(pre[o] for o in ops[1:]))
-            for p in sorted(common & index.keys()):
-                if p != f:
-                    before[index[p]].append(index[f])
-    nec_ptr = np.zeros(len(facts) + 1, dtype=np.int64)
-    nec_ptr[1:] = np.cumsum([len(b) for b in before])
-    nec = np.array([x for b in before for x in b], dtype=np.int32)
+                adders.setdefault(g, []).append(o)
+    needs: dict[int, frozenset[int]] = {}
+
+    def needed(o: int) -> frozenset[int]:
+        """Facts every relaxed plan reaches before ``o`` can apply."""
+        if o not in needs:
+            needs[o] = frozenset().union(*(lm[p] for p in pre[o]))  # type: ignore[misc]
+        return needs[o]
+
+    graph = _Graph()
+    for f in sorted(found):
+        graph.add(frozenset((f,)))
+    while graph.queue:
+        j = graph.queue.popleft()
+        target = graph.nodes[j]
+        if target & init:
+            continue  # reached before any operator applies: nothing is ordered before it
+        first = sorted({o for f in target for o in adders.get(f, ())
+                        if not target & needed(o)})
+        if not first:
+            continue
+        shared = set(pre[first[0]]).intersection(*(pre[o] for o in first[1:])) - target
+        for p in sorted(shared):
+            graph.before.add((graph.add(frozenset((p,))), j))
+        by_predicate: dict[str, dict[int, list[int]]] = {}
+        for o in first:
+            for p in pre[o]:
+                if p not in init and p not in shared:
+                    by_predicate.setdefault(task.atoms[p][0], {}).setdefault(o, []).append(p)
+        for predicate in sorted(by_predicate):
+            per_op = by_predicate[predicate]
+            union = frozenset(p for ps in per_op.values() for p in ps)
+            if (len(per_op) == len(first) and 1 < len(union) <= MAX_DISJUNCTION
+                    and graph.usable_disjunction(union)):
+                graph.before.add((graph.add(union), j))
+    nodes = graph.nodes
+    fact_id = {next(iter(s)): i for i, s in enumerate(nodes) if len(s) == 1}
+    natural = sorted((fact_id[l1], fact_id[f]) for f in sorted(found)
+                     for l1 in lm[f] if l1 != f and l1 in fact_id)  # type: ignore[union-attr]
+    before: list[list[int]] = [[] for _ in nodes]
+    for i, j in sorted(graph.before):
+        before[i].append(j)
+    ptr, facts = _csr([sorted(s) for s in nodes], np.int32)
+    nec_ptr, nec = _csr(before, np.int32)
     goal_set = set(goals)
     return Landmarks(
-        facts=np.array(facts, dtype=np.int32),
-        is_goal=np.array([f in goal_set for f in facts], dtype=np.uint8),
+        ptr=ptr,
+        facts=facts,
+        is_goal=np.array([len(s) == 1 and not s.isdisjoint(goal_set) for s in nodes],
+                         dtype=np.uint8),
         nec_ptr=nec_ptr,
         nec=nec,
         natural=natural,

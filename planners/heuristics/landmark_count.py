@@ -3,7 +3,8 @@
 The value depends on the search path, not only on the state: a landmark is *reached* once a
 state on the path from the initial state makes it true. Each search node keeps its reached
 set as a bit-vector (one bit per landmark of :mod:`ahd.planners.landmarks`), computed from
-its parent's when the node is evaluated. The count is, per landmark:
+its parent's when the node is evaluated. A landmark holds in a state where one of its facts
+is true (its one fact, or one of a disjunction's). The count is, per landmark:
 
 * not reached: 1 (it has yet to be achieved);
 * reached, false now, and a goal: 1 (it must be achieved again);
@@ -23,7 +24,16 @@ from numba import njit
 from ..state import has, set_fact
 
 # indices into the landmark tuple (Landmarks.arrays(), or no_landmarks())
-LM_FACTS, LM_GOAL, LM_NEC_PTR, LM_NEC, LM_INIT = range(5)
+LM_PTR, LM_FACTS, LM_GOAL, LM_NEC_PTR, LM_NEC, LM_INIT = range(6)
+
+
+@njit(cache=True, inline="always")
+def _holds(bits: np.ndarray, ptr: np.ndarray, facts: np.ndarray, i: int) -> bool:
+    """Landmark ``i`` is true in ``bits``: one of its facts is (a disjunction's, or its one)."""
+    for k in range(ptr[i], ptr[i + 1]):
+        if has(bits, facts[k]):
+            return True
+    return False
 
 
 @njit(cache=True)
@@ -31,18 +41,19 @@ def landmark_count(bits: np.ndarray, parent_reached: np.ndarray, reached: np.nda
                    L: tuple) -> float:
     """Write the reached set of state ``bits`` (its parent's, plus the landmarks true in it)
     into ``reached`` and return the count of landmarks still to achieve."""
-    facts, is_goal, nec_ptr, nec = L[LM_FACTS], L[LM_GOAL], L[LM_NEC_PTR], L[LM_NEC]
+    ptr, facts, is_goal = L[LM_PTR], L[LM_FACTS], L[LM_GOAL]
+    nec_ptr, nec = L[LM_NEC_PTR], L[LM_NEC]
     for w in range(reached.shape[0]):
         reached[w] = parent_reached[w]
-    n = facts.shape[0]
+    n = ptr.shape[0] - 1
     for i in range(n):
-        if has(bits, facts[i]):
+        if _holds(bits, ptr, facts, i):
             set_fact(reached, i)
     h = 0
     for i in range(n):
         if not has(reached, i):
             h += 1
-        elif not has(bits, facts[i]):
+        elif not _holds(bits, ptr, facts, i):
             if is_goal[i]:
                 h += 1
             else:

@@ -44,7 +44,7 @@ def operators_cached() -> bool:
     """Whether the cache numba reads in this process holds compiled operators (then a first
     run is not a cold one). With ``NUMBA_CACHE_DIR`` set numba reads only that folder, so code
     cached beside the sources does not count."""
-    from .._numba_cache import cache_dirs
+    from ahd.numba_cache import cache_dirs
 
     root = Path(__file__).resolve().parents[1]
     return any(cache_dirs(root, "operators")[-1].glob("*.nbi"))

@@ -35,34 +35,89 @@ def _task(tmp_path, problem=LINE_PROBLEM):
     return ground(read_task(tmp_path / "domain.pddl", tmp_path / "p.pddl"))
 
 
+#: A parcel goes from the depot to the shop in either of two trucks.
+DELIVER_DOMAIN = """(define (domain deliver)
+  (:requirements :strips :typing)
+  (:types truck place)
+  (:constants depot shop - place)
+  (:predicates (at ?t - truck ?p - place) (parcel-at ?p - place) (in ?t - truck)
+               (delivered))
+  (:action load :parameters (?t - truck)
+    :precondition (and (at ?t depot) (parcel-at depot))
+    :effect (and (in ?t) (not (parcel-at depot))))
+  (:action drive :parameters (?t - truck ?p ?q - place)
+    :precondition (at ?t ?p) :effect (and (at ?t ?q) (not (at ?t ?p))))
+  (:action deliver :parameters (?t - truck)
+    :precondition (and (in ?t) (at ?t shop))
+    :effect (and (delivered) (not (in ?t)))))
+"""
+DELIVER_PROBLEM = """(define (problem one) (:domain deliver)
+  (:objects t1 t2 - truck)
+  (:init (at t1 depot) (at t2 depot) (parcel-at depot))
+  (:goal (delivered)))
+"""
+
+
 def _names(task, landmarks, ids):
-    return {" ".join(task.atoms[int(landmarks.facts[i])]) for i in ids}
+    return {" | ".join(" ".join(task.atoms[f]) for f in landmarks.facts_of(int(i)))
+            for i in ids}
+
+
+def _orderings(task, lm, pairs):
+    return {(next(iter(_names(task, lm, [i]))), next(iter(_names(task, lm, [j]))))
+            for i, j in pairs}
+
+
+def _before(lm):
+    return [(i, int(j)) for i in range(lm.n) for j in lm.nec[lm.nec_ptr[i]:lm.nec_ptr[i + 1]]]
 
 
 def test_landmarks_and_orderings_of_a_hand_worked_task(tmp_path):
     """Reaching d needs c, b (and a, where it starts); the key needs b and the key at b. The
-    light is in no plan. Necessary: c right before d, and b and the key at b right before
-    having the key (its only achiever); b is reached from a or c, so nothing is necessary
-    before b or c."""
+    light is in no plan. Greedy-necessary: a right before b first holds, b before c, c
+    before d, and b and the key at b before having the key (its only achiever). Going back
+    from c to b does not make b's ordering after a necessary, only greedy: c needs b first."""
     task = _task(tmp_path)
     lm = find_landmarks(task)
     assert _names(task, lm, range(lm.n)) == {"at a", "at b", "at c", "at d", "key-at b",
                                              "have-key"}
     assert _names(task, lm, np.flatnonzero(lm.is_goal)) == {"at d", "have-key"}
-    nec = {(" ".join(task.atoms[int(lm.facts[i])]), " ".join(task.atoms[int(lm.facts[j])]))
-           for i in range(lm.n) for j in lm.nec[lm.nec_ptr[i]:lm.nec_ptr[i + 1]]}
-    assert nec == {("at c", "at d"), ("at b", "have-key"), ("key-at b", "have-key")}
-    natural = {(" ".join(task.atoms[int(lm.facts[i])]), " ".join(task.atoms[int(lm.facts[j])]))
-               for i, j in lm.natural}
+    assert _orderings(task, lm, _before(lm)) == {
+        ("at a", "at b"), ("at b", "at c"), ("at c", "at d"), ("at b", "have-key"),
+        ("key-at b", "have-key")}
+    natural = _orderings(task, lm, lm.natural)
     assert ("at b", "at c") in natural and ("at c", "at b") not in natural
     assert ("at a", "have-key") in natural
 
 
-def test_alternative_routes_are_not_landmarks(tmp_path):
+def test_alternative_routes_are_no_fact_landmarks_but_one_disjunctive(tmp_path):
+    """d's two achievers have no precondition in common, but each needs b or c: the
+    disjunction, itself reached from a either way."""
     task = _task(tmp_path, FORK_PROBLEM)
     lm = find_landmarks(task)
-    assert _names(task, lm, range(lm.n)) == {"at a", "at d"}
-    assert lm.nec.size == 0  # d has two achievers with no precondition in common
+    assert _names(task, lm, range(lm.n)) == {"at a", "at d", "at b | at c"}
+    assert _orderings(task, lm, _before(lm)) == {("at b | at c", "at d"),
+                                                 ("at a", "at b | at c")}
+
+
+def test_disjunctive_landmarks_of_two_trucks(tmp_path):
+    """No truck is a landmark, but one of them must hold the parcel and one must be at the
+    shop: two disjunctive landmarks, each ordered right before the delivery. The count
+    falls by one with each step of either truck's plan."""
+    (tmp_path / "domain.pddl").write_text(DELIVER_DOMAIN)
+    (tmp_path / "p.pddl").write_text(DELIVER_PROBLEM)
+    task = ground(read_task(tmp_path / "domain.pddl", tmp_path / "p.pddl"))
+    lm = find_landmarks(task)
+    assert _names(task, lm, range(lm.n)) == {
+        "delivered", "parcel-at depot", "in t1 | in t2", "at t1 shop | at t2 shop"}
+    assert _orderings(task, lm, _before(lm)) == {
+        ("in t1 | in t2", "delivered"), ("at t1 shop | at t2 shop", "delivered"),
+        ("parcel-at depot", "in t1 | in t2")}
+    for truck in ("t1", "t2"):
+        path = [f"(load {truck})", f"(drive {truck} depot shop)", f"(deliver {truck})"]
+        assert _counts(task, path) == [3.0, 2.0, 1.0, 0.0]
+    # Another truck at the shop reaches that landmark too, but the parcel is not in it.
+    assert _counts(task, ["(load t1)", "(drive t2 depot shop)"]) == [3.0, 2.0, 1.0]
 
 
 def _counts(task, path):
@@ -97,7 +152,8 @@ def test_landmark_count_along_hand_worked_paths(tmp_path):
 def test_a_reached_goal_made_false_again_is_counted():
     """Three landmarks (facts 0, 1, 2), 0 a goal, 1 necessarily before 2: with 0 and 1
     reached and nothing true, all three count; once 2 is true, only the goal does."""
-    L = (np.array([0, 1, 2], dtype=np.int32), np.array([1, 0, 0], dtype=np.uint8),
+    L = (np.arange(4, dtype=np.int64), np.array([0, 1, 2], dtype=np.int32),
+         np.array([1, 0, 0], dtype=np.uint8),
          np.array([0, 0, 1, 1], dtype=np.int64), np.array([2], dtype=np.int32),
          np.zeros(1, dtype=np.uint64))
     parent = np.array([0b011], dtype=np.uint64)

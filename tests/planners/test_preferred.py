@@ -52,6 +52,41 @@ def test_helpful_actions_of_a_hand_worked_task(line):
     assert value == 3.0 and names == {"(take b)", "(move b c)"}
 
 
+#: One sandwich for two guests, one of them gluten-intolerant: making it plain is a dead end.
+#: ``{FIRST}``/``{SECOND}`` put the two ways of making it in either order.
+KITCHEN_DOMAIN = """(define (domain kitchen)
+  (:requirements :strips)
+  (:predicates (notexist ?s) (made ?s) (gluten-free ?s) (fed) (fed-gf))
+  {FIRST}
+  {SECOND}
+  (:action serve :parameters (?s) :precondition (made ?s) :effect (fed))
+  (:action serve-gf :parameters (?s) :precondition (and (made ?s) (gluten-free ?s))
+    :effect (fed-gf)))
+"""
+MAKE = """(:action make :parameters (?s) :precondition (notexist ?s)
+    :effect (and (made ?s) (not (notexist ?s))))"""
+MAKE_GF = """(:action make-gf :parameters (?s) :precondition (notexist ?s)
+    :effect (and (made ?s) (gluten-free ?s) (not (notexist ?s))))"""
+KITCHEN_PROBLEM = """(define (problem lunch) (:domain kitchen) (:objects s1)
+  (:init (notexist s1)) (:goal (and (fed) (fed-gf))))
+"""
+
+
+@pytest.mark.parametrize("order", ["plain first", "gluten-free first"])
+def test_a_relaxed_plan_keeps_no_operator_another_one_covers(tmp_path, order):
+    """Making the sandwich plain and making it gluten-free tie as supporters of ``made``.
+    Whichever the exploration picks, the relaxed plan makes it once, gluten-free (h_FF = 3:
+    make-gf, serve, serve-gf), and the plain one, a dead end, is not a helpful action."""
+    first, second = (MAKE, MAKE_GF) if order == "plain first" else (MAKE_GF, MAKE)
+    (tmp_path / "d.pddl").write_text(KITCHEN_DOMAIN.replace("{FIRST}", first)
+                                     .replace("{SECOND}", second))
+    (tmp_path / "p.pddl").write_text(KITCHEN_PROBLEM)
+    task = ground(read_task(tmp_path / "d.pddl", tmp_path / "p.pddl"))
+    assert _helpful(task, task.init_bits) == (3.0, {"(make-gf s1)"})
+    plan = greedy_best_first_search(task, "hff", lazy=True, preferred=True).plan
+    assert [task.op_name(o) for o in plan][0] == "(make-gf s1)"
+
+
 @pytest.mark.parametrize("name", sorted(DOMAINS))
 def test_lazy_search_with_preferred_operators_gives_valid_plans(tmp_path, name):
     spec = DOMAINS[name]
