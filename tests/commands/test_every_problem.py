@@ -19,6 +19,9 @@ from ahd.settings import to_settings
 from ahd.store import Store
 
 PROBLEMS = sorted(tasks())
+#: One problem per plugin class is resumed (the first by name): problems that share a class
+#: (cvrp, ovrp and tsp) share its resume path too, and each resume is a round's evaluations.
+RESUMED = {type(p): name for name, p in sorted(tasks().items(), reverse=True)}.values()
 
 
 def invoke(*args: str) -> str:
@@ -44,10 +47,11 @@ def test_problem_runs_resumes_and_is_viewed_through_the_one_run_path(problem, tm
         assert stored.problem == problem and stored.status == "finished"
         first = len(store.candidate_ids())
 
-    # --resume alone: the problem and its settings come from the store.
-    invoke("evolve", "--resume", run, "--rounds", "2")
-    state = json.loads((run / "state.json").read_text())
-    assert state["round"] == 2
+    if problem in RESUMED:
+        # --resume alone: the problem and its settings come from the store.
+        invoke("evolve", "--resume", run, "--rounds", "2")
+        state = json.loads((run / "state.json").read_text())
+        assert state["round"] == 2
     with Store.in_run_dir(run, readonly=True) as store:
         ids = store.candidate_ids()
         assert len(ids) >= first and store.open_run().status == "finished"

@@ -1,6 +1,7 @@
 """Run directory faults: a damaged resume point is refused before any worker starts, and a run
 stopped by a read-only directory, a full disk or Ctrl-C says why, records it where the store
-can still be written, and resumes after the fix to exactly what an uninterrupted run stores.
+can still be written, and resumes after the fix to exactly what a run resumed without a fault
+stores (and so, by the cluster test, what an uninterrupted run stores).
 
 The faults are real: the read-only directory is a read-only bind mount (root ignores
 permissions; see ``readonly_dir``), the full disk a small tmpfs mounted in a private mount
@@ -19,13 +20,12 @@ import time
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pytest
 from operator_sources import RANDOM_DESTROY, constant_destroy
 from readonly_dir import AHD, read_only_command, snapshot, truly_read_only
-from shared_run import ARGS
+from shared_run import SharedRun, fingerprint
 from typer.testing import CliRunner
 
 from ahd.candidate import Candidate
@@ -158,22 +158,6 @@ def test_resume_migrates_a_store_from_before_stop_reasons(tmp_path):
 # ------------------------------------------------------------------ faults during a run
 
 
-def _fingerprint(run_dir: Path) -> dict:
-    """What a resumed run must share with an uninterrupted one."""
-    conn = connect_read_only(run_dir / "ahd.sqlite")
-    try:
-        return {
-            "candidates": conn.execute("SELECT id, code_hash, roles, parents, generation FROM "
-                                       "candidates ORDER BY id").fetchall(),
-            "evaluations": conn.execute(
-                "SELECT candidate_id, instance, split, context, status, objective FROM "
-                "evaluations ORDER BY candidate_id, instance, split, context").fetchall(),
-            "rows": conn.execute("SELECT count(*) FROM evaluations").fetchone()[0],
-        }
-    finally:
-        conn.close()
-
-
 def _run_row(run_dir: Path) -> tuple[str, str | None]:
     conn = connect_read_only(run_dir / "ahd.sqlite")
     try:
@@ -198,56 +182,57 @@ def _one_error(proc: subprocess.CompletedProcess[str], *words: str) -> str:
     return errors[0]
 
 
-class Runs(NamedTuple):
-    base: Path  #: stopped by its budget after round 1
-    reference: Path  #: the same settings, 2 rounds without a stop
-
-
 @pytest.fixture(scope="module")
-def runs(cvrp_run, tmp_path_factory) -> Runs:
-    """The session's run stopped by its budget after round 1 (``cvrp_run`` in
-    tests/conftest.py), and the same run's uninterrupted 2 rounds."""
-    reference = tmp_path_factory.mktemp("fault-runs") / "reference"
-    proc = _ahd([*ARGS, "--rounds", "2", "--jobs", "2", "--out", str(reference)])
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert _run_row(reference) == ("finished", "budget reached: rounds 2 of 2")
-    return Runs(cvrp_run.round1, reference)
+def runs(cvrp_run) -> SharedRun:
+    """The session's run (``cvrp_run`` in tests/conftest.py): ``round1`` stopped by its
+    budget after round 1, and ``resumed``, a copy resumed to round 2 without a fault. A run
+    resumed after a fault must store exactly what ``resumed`` stores; that this also equals
+    an uninterrupted 2-round run is the cluster test's check (tests/commands/
+    test_evolve_cluster.py), which runs one."""
+    return cvrp_run
 
 
-@pytest.mark.slow
-def test_a_resumed_run_stores_what_an_uninterrupted_run_stores(runs, cvrp_run):
-    assert _fingerprint(cvrp_run.resumed) == _fingerprint(runs.reference)
-
-
-def _copy(src: Path, dst: Path) -> Path:
-    shutil.copytree(src, dst, symlinks=True)
+def _copy(runs: SharedRun, dst: Path, warm: bool = True) -> Path:
+    """A copy of the run stopped after round 1, to fault and resume. When ``warm``, its numba
+    cache also holds round 2's candidates, compiled by the resumed run (the same code, so the
+    same machine code): a resume here loads them instead of compiling them again, which
+    changes what it stores no more than a warm cache does on a user's machine."""
+    shutil.copytree(runs.round1, dst, symlinks=True)
+    if warm:
+        shutil.copytree(runs.resumed / "numba", dst / "numba", symlinks=True,
+                        dirs_exist_ok=True)
     (dst / "summary.json").unlink()
     return dst
 
 
 def _resume_and_compare(run_dir: Path, reference: Path) -> None:
+    """Resume ``run_dir`` to round 2; it must store what ``reference`` stores."""
     proc = _ahd(["evolve", "--resume", str(run_dir), "--rounds", "2"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert _fingerprint(run_dir) == _fingerprint(reference)
+    assert fingerprint(run_dir) == fingerprint(reference)
     assert _run_row(run_dir) == ("finished", "budget reached: rounds 2 of 2")
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_a_read_only_directory_is_reported_before_the_workers_and_resume_loses_nothing(
+def test_a_read_only_directory_is_reported_before_the_workers_and_nothing_is_written(
         runs, tmp_path):
     if not truly_read_only():
         pytest.skip("cannot make a directory read-only here (root without mount namespaces)")
-    run_dir = _copy(runs.base, tmp_path / "run")
+    run_dir = _copy(runs, tmp_path / "run")
     before = snapshot(run_dir)
     proc = read_only_command(run_dir, ["evolve", "--resume", str(run_dir), "--rounds", "2"],
                              cwd=tmp_path)
     _one_error(proc, "read-only file system", "nothing was started",
                f"ahd evolve --resume {run_dir}")
     assert "sandbox worker" not in proc.stdout + proc.stderr
-    assert snapshot(run_dir) == before  # the status stays as the budget left it
+    # Not a byte written, the status as the budget left it: resuming it after the fix is
+    # resuming the untouched run, as ``runs.resumed`` did.
+    assert snapshot(run_dir) == before
     assert _run_row(run_dir) == ("finished", "budget reached: rounds 1 of 1")
-    _resume_and_compare(run_dir, runs.reference)
+    from ahd.evolve.resume import check_resume
+
+    assert check_resume(run_dir).problem == "cvrp"
 
 
 @cache
@@ -274,7 +259,7 @@ _FULL_DISK = ('mount -t tmpfs -o size="$1" tmpfs "$2" && cp -a "$4" "$2/run" && 
 def test_a_full_disk_stops_the_run_and_resume_loses_nothing(runs, tmp_path):
     if not _tmpfs_works():
         pytest.skip("cannot mount a tmpfs in a private mount namespace here")
-    base = _copy(runs.base, tmp_path / "base")
+    base = _copy(runs, tmp_path / "base", warm=False)  # compiling is part of what it writes
     used = sum(p.stat().st_size + 4096 for p in base.rglob("*") if p.is_file())
     mnt = tmp_path / "mnt"
     mnt.mkdir()
@@ -291,7 +276,7 @@ def test_a_full_disk_stops_the_run_and_resume_loses_nothing(runs, tmp_path):
     assert "could not record it" not in line
     assert status == "interrupted" and "disk full" in reason
     assert not (run_dir / STOP_RESERVE).exists()
-    _resume_and_compare(run_dir, runs.reference)
+    _resume_and_compare(run_dir, runs.resumed)
 
 
 @pytest.mark.slow
@@ -301,7 +286,7 @@ def test_a_full_disk_stops_the_run_and_resume_loses_nothing(runs, tmp_path):
     (signal.SIGTERM, 143, "SIGTERM"),  # kill, a batch system's time limit, docker stop
 ], ids=["ctrl_c", "sigterm"])
 def test_a_signal_marks_the_run_interrupted_and_it_resumes(runs, tmp_path, sig, status, says):
-    run_dir = _copy(runs.base, tmp_path / "run")
+    run_dir = _copy(runs, tmp_path / "run")
     evolve = subprocess.Popen([*AHD, "evolve", "--resume", str(run_dir), "--rounds", "2"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 300
@@ -315,7 +300,7 @@ def test_a_signal_marks_the_run_interrupted_and_it_resumes(runs, tmp_path, sig, 
     run_status, reason = _run_row(run_dir)
     assert run_status == "interrupted" and reason.startswith(f"interrupted ({says})")
     if sig == signal.SIGINT:  # the resume after either is the same code path
-        _resume_and_compare(run_dir, runs.reference)
+        _resume_and_compare(run_dir, runs.resumed)
 
 
 def test_resume_is_refused_in_one_line_without_a_store(tmp_path):

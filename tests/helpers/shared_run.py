@@ -18,6 +18,8 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ahd.store.connection import connect_read_only
+
 #: The run's settings, without ``--rounds`` and ``--jobs`` (the cluster test reuses them).
 ARGS = [
     "evolve", "--problem", "cvrp", "--size", "15", "--train", "2", "--validation", "2",
@@ -68,3 +70,20 @@ def shared_cvrp_run(root: Path) -> SharedRun:
         run = _build(root / "cvrp-run")
         record.write_text(json.dumps({k: str(v) for k, v in asdict(run).items()}))
         return run
+
+
+def fingerprint(run_dir: Path) -> dict:
+    """What two runs of the same settings must share however they ran (resumed or not, on a
+    cluster or locally): candidates by id, and every evaluation with its objective."""
+    conn = connect_read_only(run_dir / "ahd.sqlite")
+    try:
+        return {
+            "candidates": conn.execute("SELECT id, code_hash, roles, parents, generation FROM "
+                                       "candidates ORDER BY id").fetchall(),
+            "evaluations": conn.execute(
+                "SELECT candidate_id, instance, split, context, status, objective FROM "
+                "evaluations ORDER BY candidate_id, instance, split, context").fetchall(),
+            "rows": conn.execute("SELECT count(*) FROM evaluations").fetchone()[0],
+        }
+    finally:
+        conn.close()

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,20 +125,47 @@ class Run:
         return [line for line in self.stderr_lines if line.startswith("error:")]
 
 
+class Started:
+    """``ahd ARGS`` running in ``cwd`` (:func:`start_ahd`); a thread collects its output and
+    notes when it ended, so several can run side by side and each is timed on its own."""
+
+    def __init__(self, args: list[str], cwd: Path, timeout: float = 120) -> None:
+        self.args, self.timeout = args, timeout
+        self.start = time.monotonic()
+        self.proc = subprocess.Popen([*AHD, *args], cwd=cwd, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.result: tuple[str, str, float] | None = None
+        self.thread = threading.Thread(target=self._collect, daemon=True)
+        self.thread.start()
+
+    def _collect(self) -> None:
+        try:
+            out, err = self.proc.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+            return
+        self.result = (out, err, time.monotonic() - self.start)
+
+    def wait(self) -> Run:
+        """How it ended (an ``AssertionError`` if it outlived its timeout)."""
+        self.thread.join()
+        if self.result is None:
+            raise AssertionError(f"ahd {' '.join(self.args)} still running after "
+                                 f"{self.timeout} s")
+        out, err, seconds = self.result
+        return Run(self.proc.returncode, out, err, seconds)
+
+
+def start_ahd(args: list[str], cwd: Path, timeout: float = 120) -> Started:
+    """Start ``ahd ARGS`` in ``cwd``, with a standard input that stays open and empty (a file
+    that reads it would wait forever if it could reach it)."""
+    return Started(args, cwd, timeout)
+
+
 def run_ahd(args: list[str], cwd: Path, timeout: float = 120) -> Run:
-    """``ahd ARGS`` in ``cwd``, with a standard input that stays open and empty (a file that
-    reads it would wait forever if it could reach it)."""
-    start = time.monotonic()
-    proc = subprocess.Popen([*AHD, *args], cwd=cwd, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        raise AssertionError(f"ahd {' '.join(args)} still running after {timeout} s: "
-                             f"{err[-2000:]}") from None
-    return Run(proc.returncode, out, err, time.monotonic() - start)
+    """``ahd ARGS`` in ``cwd`` (see :func:`start_ahd`), waited for."""
+    return start_ahd(args, cwd, timeout).wait()
 
 
 def children(pid: int) -> list[int]:
