@@ -215,7 +215,10 @@ def available(args) -> list[dict]:
     """Every instance of both sets (X: DIMENSION > 500), before the name and size filters."""
     from ahd.problems.io import read_reference_values
 
-    refs = read_reference_values(Path(args.x_dir) / "bks.csv") if args.x_dir else {}
+    bks = Path(args.x_dir) / "bks.csv"
+    if args.x_dir and not bks.is_file():
+        sys.exit(f"{bks}: no such file (give --x-dir the CVRPLIB X folder, or '' to skip it)")
+    refs = read_reference_values(bks) if args.x_dir else {}
     paths = [("x", Path(args.x_dir) / f"{name}.vrp") for name in refs]
     paths += [("xxl", p) for p in sorted(Path(args.xxl_dir).glob("*.vrp"))] if args.xxl_dir else []
     found = [{"set": key, "name": p.stem, "ref": refs.get(p.stem) if key == "x" else None,
