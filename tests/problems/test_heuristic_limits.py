@@ -15,7 +15,7 @@ from user_files import (
     alive,
     interrupt_while_user_code_runs,
     run_ahd,
-    start_ahd,
+    start_each,
 )
 
 from ahd.problems.engine.config import LNSConfig
@@ -29,7 +29,7 @@ LIMIT_S = 1.0
 TIMEOUT = f"did not finish within {LIMIT_S:g}s + {GRACE_S:g}s grace (killed)"
 
 #: misbehaviour -> what the error line says. Timeouts are slow (limit + grace + start-up), so
-#: they run side by side (``timeouts``).
+#: they run two at a time (``timeouts``).
 CASES = [
     pytest.param("njit_loop", TIMEOUT, id="njit_loop"),
     pytest.param("import_loop", TIMEOUT, id="import_loop", marks=pytest.mark.slow),
@@ -48,16 +48,13 @@ ARGS = ["solve", "--generate", "20", "--heuristic", "h.py", "--time", f"{LIMIT_S
 
 @pytest.fixture(scope="module")
 def timeouts(tmp_path_factory):
-    """The cases that end by the limit, started together: each mostly waits out its limit
-    and grace, so side by side they take about one case's time."""
-    started = {}
-    for case in CASES:
-        kind, says = case.values
-        if says == TIMEOUT:
-            folder = tmp_path_factory.mktemp(kind)
-            (folder / "h.py").write_text(ROUTING_HOSTILE[kind])
-            started[kind] = start_ahd(ARGS, folder)
-    return started
+    """The cases that end by the limit, two at a time (``start_each``)."""
+    def folder(kind):
+        folder = tmp_path_factory.mktemp(kind)
+        (folder / "h.py").write_text(ROUTING_HOSTILE[kind])
+        return folder
+
+    return start_each([c.values[0] for c in CASES if c.values[1] == TIMEOUT], ARGS, folder)
 
 
 @pytest.mark.parametrize(("kind", "says"), CASES)
