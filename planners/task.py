@@ -139,7 +139,7 @@ class Task:
 
     @cached_property
     def landmarks(self) -> Landmarks:
-        """The goal's fact landmarks and orderings (:mod:`ahd.planners.landmarks`), found on
+        """The goal's landmarks and orderings (:mod:`ahd.planners.landmarks`), found on
         first use; kept with the task, so a task sent to a sandbox child carries them."""
         from .landmarks import find_landmarks
 

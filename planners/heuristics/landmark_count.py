@@ -8,7 +8,7 @@ is true (its one fact, or one of a disjunction's). The count is, per landmark:
 
 * not reached: 1 (it has yet to be achieved);
 * reached, false now, and a goal: 1 (it must be achieved again);
-* reached, false now, and necessarily ordered before a landmark not reached yet: 1 (that
+* reached, false now, and greedy-necessarily ordered before a landmark not reached yet: 1 (that
   landmark's achiever needs it again);
 * otherwise 0.
 

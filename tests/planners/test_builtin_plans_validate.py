@@ -1,4 +1,5 @@
-"""Every built-in heuristic solves generated tasks, and unified-planning accepts the plans."""
+"""Every built-in heuristic and every search configuration solves generated tasks, and
+unified-planning accepts the plans (enforced hill-climbing's: test_hill_climbing.py)."""
 
 from __future__ import annotations
 
@@ -34,4 +35,20 @@ def test_builtin_heuristic_plans_validate_with_unified_planning(heuristic, tasks
         assert result.status == "solved", (name, heuristic, result.status)
         check = validate_plan(domain, problem, result.plan)
         assert check.valid, (name, heuristic, check.reason)
+        assert check.cost == pytest.approx(result.cost)
+
+
+#: The searches besides eager GBFS, with h_FF: lazy with preferred operators, and LAMA's
+#: first search (that, with the landmark count).
+SEARCHES = {"lazy-pref": {"lazy": True, "preferred": True},
+            "lama": {"lazy": True, "preferred": True, "landmarks": True}}
+
+
+@pytest.mark.parametrize("search", sorted(SEARCHES))
+def test_search_configuration_plans_validate_with_unified_planning(search, tasks):
+    for name, domain, problem in tasks:
+        result = solve(domain, problem, "hff", time_limit=60, **SEARCHES[search])
+        assert result.status == "solved", (name, search, result.status)
+        check = validate_plan(domain, problem, result.plan)
+        assert check.valid, (name, search, check.reason)
         assert check.cost == pytest.approx(result.cost)

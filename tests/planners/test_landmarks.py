@@ -1,5 +1,5 @@
-"""Landmarks and LAMA's search: hand-worked landmarks, orderings and counts, valid plans from
-``ahd:lama`` on every generated domain, and the refusals."""
+"""Landmarks and LAMA's search: hand-worked landmarks, orderings and counts, and the refusals
+(valid plans from ``ahd:lama`` on generated tasks: test_builtin_plans_validate.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from ahd.planners.heuristics.landmark_count import landmark_count
 from ahd.planners.landmarks import find_landmarks
 from ahd.planners.search import greedy_best_first_search
 from ahd.planners.state import apply_op
-from ahd.planners.validate import validate_plan
 
 #: Two ways from a to d (through b or through c): only the ends are landmarks.
 FORK_PROBLEM = """(define (problem fork) (:domain line)
@@ -195,19 +194,6 @@ def test_landmarks_beside_a_python_heuristic_as_beside_its_builtin_twin(tmp_path
     assert (python.expanded, python.evaluated) == (builtin.expanded, builtin.evaluated)
     alone = greedy_best_first_search(task, "goalcount", lazy=lazy)
     assert alone.status == "solved" and alone.expanded != builtin.expanded
-
-
-@pytest.mark.parametrize("name", sorted(DOMAINS))
-def test_lama_gives_valid_plans_on_every_generated_domain(tmp_path, name):
-    spec = DOMAINS[name]
-    domain, problem = tmp_path / "d.pddl", tmp_path / "p.pddl"
-    domain.write_text(spec.domain)
-    problem.write_text(spec.generate(6, np.random.default_rng(1)))
-    result = solve(domain, problem, "hff", time_limit=60, lazy=True, preferred=True,
-                   landmarks=True)
-    assert result.status == "solved"
-    check = validate_plan(domain, problem, result.plan)
-    assert check.valid, check.reason
 
 
 def test_lama_specs_of_plan_eval(tmp_path):
