@@ -142,8 +142,9 @@ def solve(
     except HeuristicError as exc:
         return early("error", parse_s, str(exc))
     name = h.name
-    if preferred and (h.is_python or h.name != "hff"):
-        raise ValueError(f"preferred operators come from the built-in hff, not {h.name}")
+    if preferred and (h.is_python or not h.helpful):
+        raise ValueError("preferred operators come from h_FF's relaxed plan: the built-in "
+                         f"hff or a compiled genome with an h_FF term, not {h.name}")
     warm_search(h, lazy)  # numba's one-time load or compile: not the task's time
     deadline = None if time_limit is None else time.monotonic() + time_limit - parse_s
     t0 = time.perf_counter() - parse_s

@@ -19,7 +19,8 @@ import re
 from .feature_catalogue import Feature
 from .relaxed_helpers import HFF
 
-__all__ = ["GOALCOUNT_SOURCE", "TERMS_TAG", "Terms", "parse_terms", "render"]
+__all__ = ["FEATURES_TAG", "GOALCOUNT_SOURCE", "TERMS_TAG", "Terms", "parse_genome",
+           "parse_terms", "render"]
 
 #: A genome: (feature key, weight) pairs, weights > 0.
 Terms = list[tuple[str, float]]
@@ -27,6 +28,14 @@ Terms = list[tuple[str, float]]
 #: The comment line that carries a generated heuristic's genome, so a proposer can read it
 #: back from the source alone (parents reach the proposer as source text).
 TERMS_TAG = "# ahd-terms: "
+
+#: The comment line that carries the genome's features (kind, arguments and what rendering
+#: read off the domain), so the module can be compiled (:func:`parse_genome`) on any task
+#: without the catalogue it was evolved with.
+FEATURES_TAG = "# ahd-features: "
+
+_DEFAULT_TITLE = "Weighted sum of domain features"
+_TITLE = re.compile(r'"""(.*) \(ahd offline planning proposer\)\.\n')
 
 #: Goal count as plain Python source: the seed of every planning evolution (and the baseline
 #: an evolved heuristic has to beat). The tag line lets the offline proposer read its genome.
@@ -289,11 +298,14 @@ def render(terms: Terms, catalogue: dict[str, Feature], title: str = "") -> str:
     kinds = {catalogue[k].kind for k, _ in clean}
     formula = " + ".join(f"{w:g} * {k}" for k, w in clean)
     lines = [
-        f'"""{title or "Weighted sum of domain features"} (ahd offline planning proposer).',
+        f'"""{title or _DEFAULT_TITLE} (ahd offline planning proposer).',
         "",
         f"h = {formula}",
         '"""',
         TERMS_TAG + json.dumps([[k, w] for k, w in clean]),
+        FEATURES_TAG + json.dumps({k: [catalogue[k].kind, list(catalogue[k].args),
+                                       [list(kv) for kv in catalogue[k].spec]]
+                                   for k, _ in clean}),
         "",
     ]
     helpers = sorted({"relaxed_plan_length" if catalogue[k].args[0] == HFF else "relaxed_cost"
@@ -329,4 +341,42 @@ def parse_terms(source: str) -> Terms | None:
             except (ValueError, TypeError):
                 return None
             return terms if terms and all(w > 0 for _, w in terms) else None
+    return None
+
+
+def _tuples(value: object) -> object:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def parse_genome(source: str) -> tuple[Terms, list[Feature]] | None:
+    """The genome and features of a module that :func:`render` wrote, or ``None``.
+
+    ``None`` unless ``source`` is, character for character, what :func:`render` writes for
+    the genome and features in its tag lines (its title aside, after comment lines such as
+    the header ``ahd evolve`` exports with): a module that was edited
+    after rendering, by hand or by an LLM, runs as the Python it now is. This is what makes
+    compiling the genome (:mod:`ahd.planners.heuristics.genome`) safe: same code, same values.
+    """
+    terms = parse_terms(source)
+    start = source.find('"""')
+    head = source[:max(start, 0)].splitlines()
+    if not all(line.startswith("#") or not line.strip() for line in head):
+        return None
+    source = source[start:]  # past an export header: comment lines run nothing
+    title = _TITLE.match(source)
+    if terms is None or title is None:
+        return None
+    for line in source.splitlines():
+        if line.startswith(FEATURES_TAG):
+            try:
+                raw = json.loads(line[len(FEATURES_TAG):])
+                catalogue = {k: Feature(str(v[0]), tuple(str(a) for a in v[1]),
+                                        tuple((str(n), _tuples(x)) for n, x in v[2]))
+                             for k, v in raw.items()}
+                again = render(terms, catalogue, title.group(1))
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+                return None
+            if again != source:
+                return None
+            return terms, [catalogue[k] for k, _ in terms]
     return None

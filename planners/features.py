@@ -14,8 +14,10 @@ the modules :func:`render` writes, so the names below stay importable from
     :class:`Feature`, :class:`DomainProfile` and :func:`analyse`: the domain's structure and
     the feature kinds it supports (the kinds are described there).
 :mod:`ahd.planners.feature_render`
-    :func:`render` and :func:`parse_terms` (genome to source and back), :data:`Terms`,
-    :data:`TERMS_TAG` and :data:`GOALCOUNT_SOURCE`, the seed of every planning evolution.
+    :func:`render` and :func:`parse_terms` / :func:`parse_genome` (genome to source and
+    back; a module :func:`render` wrote runs compiled, see
+    :mod:`ahd.planners.heuristics.genome`), :data:`Terms`, :data:`TERMS_TAG`,
+    :data:`FEATURES_TAG` and :data:`GOALCOUNT_SOURCE`, the seed of every planning evolution.
 :mod:`ahd.planners.relaxed_helpers`
     :func:`relaxed_plan_length` (h_FF) and :func:`relaxed_cost` (h_add) for Python
     heuristics, and :func:`warm_up_features`, which compiles them before workers fork.
@@ -24,10 +26,19 @@ the modules :func:`render` writes, so the names below stay importable from
 from __future__ import annotations
 
 from .feature_catalogue import DomainProfile, Feature, Graph, analyse
-from .feature_render import GOALCOUNT_SOURCE, TERMS_TAG, Terms, parse_terms, render
+from .feature_render import (
+    FEATURES_TAG,
+    GOALCOUNT_SOURCE,
+    TERMS_TAG,
+    Terms,
+    parse_genome,
+    parse_terms,
+    render,
+)
 from .relaxed_helpers import relaxed_cost, relaxed_plan_length, warm_up_features
 
 __all__ = [
-    "Feature", "DomainProfile", "GOALCOUNT_SOURCE", "Graph", "TERMS_TAG", "Terms", "analyse",
-    "parse_terms", "relaxed_cost", "relaxed_plan_length", "render", "warm_up_features",
+    "FEATURES_TAG", "Feature", "DomainProfile", "GOALCOUNT_SOURCE", "Graph", "TERMS_TAG", "Terms",
+    "analyse", "parse_genome", "parse_terms", "relaxed_cost", "relaxed_plan_length", "render",
+    "warm_up_features",
 ]

@@ -8,7 +8,7 @@ once per worker before forking evaluation children, so no candidate pays that co
 from __future__ import annotations
 
 from .ground import ground
-from .heuristics import HEURISTICS, BuiltinHeuristic, PythonHeuristic
+from .heuristics import HEURISTICS, BuiltinHeuristic, CompiledGenome, PythonHeuristic
 from .lifted import LiftedTask, Literal, Schema
 from .search import greedy_best_first_search
 
@@ -52,6 +52,8 @@ def warm_search(heuristic: object, lazy: bool = False) -> None:
     built-in kernel is run as given; a Python heuristic (the user's code) is not called here:
     a constant one warms the same Python-heuristic search path.
     """
+    if isinstance(heuristic, CompiledGenome):  # the same kernel as any built-in
+        heuristic = HEURISTICS["goalcount"]()
     builtin = isinstance(heuristic, BuiltinHeuristic)
     key = (heuristic.name if builtin else None, lazy)
     if key in _WARMED:  # once per process: later calls would only repeat the tiny search

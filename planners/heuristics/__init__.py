@@ -25,12 +25,14 @@ from .base import (
     describe_exception,
 )
 from .builtin import BUILTIN_IDS, DESCRIPTIONS
+from .genome import CompiledGenome, compiled_genome
 
 if TYPE_CHECKING:
     from ..task import Task
 
 __all__ = [
-    "HEURISTICS", "DESCRIPTIONS", "ActionSchema", "BuiltinHeuristic", "Heuristic",
+    "HEURISTICS", "DESCRIPTIONS", "ActionSchema", "BuiltinHeuristic", "CompiledGenome",
+    "Heuristic",
     "HeuristicError", "HeuristicTask", "Operator", "PythonHeuristic", "check_value",
     "describe_exception", "evaluate_heuristic",
     "heuristic_from_source", "heuristic_task", "load_heuristic", "state_function",
@@ -44,13 +46,33 @@ HEURISTICS: dict[str, Callable[[], BuiltinHeuristic]] = {
 }
 
 
-def heuristic_from_source(source: str, name: str = "python", filename: str = "<heuristic>"
-                          ) -> PythonHeuristic:
+def compiled_from_source(source: str, name: str) -> CompiledGenome | None:
+    """The compiled form of a module the offline proposer rendered, else ``None``.
+
+    Only a module that is exactly :func:`~ahd.planners.feature_render.render`'s output for
+    the genome in its tag lines qualifies (see
+    :func:`~ahd.planners.feature_render.parse_genome`); its code is never executed.
+    """
+    from ..feature_render import parse_genome
+
+    genome = parse_genome(source)
+    return None if genome is None else compiled_genome(name, *genome, source=source)
+
+
+def heuristic_from_source(source: str, name: str = "python", filename: str = "<heuristic>",
+                          compiled: bool = True) -> PythonHeuristic | CompiledGenome:
     """Execute heuristic code (a module defining ``h``, optionally ``init``) and wrap it.
 
     This runs the code in the calling process: call it only inside a sandbox for untrusted
     code. Raises :class:`HeuristicError` when the code fails to run or defines no ``h``.
+    With ``compiled``, a module rendered from a genome by the offline proposer comes back
+    as a :class:`CompiledGenome` instead, which computes the same values in the search
+    kernel (about the cost of a built-in heuristic) without running the module.
     """
+    if compiled:
+        genome = compiled_from_source(source, name)
+        if genome is not None:
+            return genome
     namespace: dict[str, Any] = {"__name__": f"ahd_heuristic_{name}", "__file__": filename}
     try:
         code = compile(source, filename, "exec")
@@ -72,8 +94,11 @@ def _wrap(namespace: dict[str, Any], name: str, filename: str) -> PythonHeuristi
     return PythonHeuristic(h, init, name=name, source=filename)
 
 
-def load_heuristic(spec: str | Heuristic) -> Heuristic:
+def load_heuristic(spec: str | Heuristic, compiled: bool = True) -> Heuristic:
     """A heuristic from a built-in name (``'hff'``) or a path to a ``.py`` file.
+
+    With ``compiled``, a file the offline proposer rendered from a genome (``generated/``)
+    runs as a :class:`CompiledGenome` (see :func:`heuristic_from_source`).
 
     Raises
     ------
@@ -91,6 +116,13 @@ def load_heuristic(spec: str | Heuristic) -> Heuristic:
         )
     if not path.is_file():
         raise HeuristicError(f"{spec}: no such heuristic file")
+    if compiled:
+        try:
+            genome = compiled_from_source(path.read_text(encoding="utf-8"), path.stem)
+        except (OSError, UnicodeDecodeError):
+            genome = None  # the import below says what is wrong with the file
+        if genome is not None:
+            return genome
     module_name = f"ahd_heuristic_{path.stem}_{next(_LOADED)}"
     mspec = importlib.util.spec_from_file_location(module_name, path)
     if mspec is None or mspec.loader is None:
@@ -118,9 +150,8 @@ def state_function(heuristic: Heuristic | str, task: Task) -> Callable[[Any], fl
         bound = heuristic.bind(task)
         return lambda bits: float(bound(task.state_atoms(bits)))
     from .builtin import evaluate
-    from .relaxed import scratch
 
-    arrays, work = task.arrays(), scratch(task)
+    arrays, work = task.arrays(), heuristic.scratch(task)
     return lambda bits: float(evaluate(heuristic.hid, np.ascontiguousarray(bits), arrays, work))
 
 

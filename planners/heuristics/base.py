@@ -66,6 +66,17 @@ class BuiltinHeuristic:
     def is_python(self) -> bool:
         return False
 
+    @property
+    def helpful(self) -> bool:
+        """Whether evaluating it leaves a relaxed plan to read helpful actions from."""
+        return self.name == "hff"
+
+    def scratch(self, task: Task) -> tuple:
+        """The per-task work arrays the kernel evaluates it with."""
+        from .relaxed import scratch
+
+        return scratch(task)
+
 
 class PythonHeuristic:
     """``h(state, task)`` with optional ``init(task)``, written against :mod:`.api`.

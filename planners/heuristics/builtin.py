@@ -12,9 +12,12 @@ import numpy as np
 from numba import njit
 
 from ..state import GOAL, GOAL_NEG, has, is_goal
+from .genome_kernel import genome_value
 from .relaxed import HADD, HFF, HMAX, S_MINCOST, explore
 
 BLIND, GOALCOUNT, H_MAX, H_ADD, H_FF = range(5)
+#: A compiled genome (:mod:`.genome`): not selectable by name, its terms travel in the scratch.
+GENOME = 5
 
 #: name -> id, in registry order
 BUILTIN_IDS = {"blind": BLIND, "goalcount": GOALCOUNT, "hmax": H_MAX, "hadd": H_ADD, "hff": H_FF}
@@ -60,4 +63,6 @@ def evaluate(hid: int, bits: np.ndarray, T: tuple, S: tuple) -> float:
         return explore(bits, T, S, HMAX)
     if hid == H_ADD:
         return explore(bits, T, S, HADD)
+    if hid == GENOME:
+        return genome_value(bits, T, S)
     return explore(bits, T, S, HFF)

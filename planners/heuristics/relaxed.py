@@ -35,8 +35,13 @@ UNREACHED = np.int64(1) << np.int64(60)
  S_GOALMARK, S_MARKED, S_MINCOST, S_NPLAN) = range(13)
 
 
-def scratch(task: object, empty: bool = False) -> tuple:
-    """Per-task work arrays for the relaxed heuristics (tiny dummies when ``empty``)."""
+def scratch(task: object, empty: bool = False, genome: tuple | None = None) -> tuple:
+    """Per-task work arrays for the relaxed heuristics (tiny dummies when ``empty``).
+
+    The seven slots after them hold a compiled genome's tables (``genome``, from
+    :func:`ahd.planners.heuristics.genome.genome_tables`), or one-element placeholders, so
+    every search passes a tuple of one type and the kernel compiles once.
+    """
     nf = 1 if empty else max(1, task.n_facts)  # type: ignore[attr-defined]
     no = 1 if empty else max(1, task.n_ops)  # type: ignore[attr-defined]
     nadd = 1 if empty else int(task.add.shape[0])  # type: ignore[attr-defined]
@@ -59,7 +64,14 @@ def scratch(task: object, empty: bool = False) -> tuple:
         np.empty(no, dtype=np.int32),  # marked op list: the last relaxed plan's operators
         min_cost,
         np.zeros(1, dtype=np.int64),  # how many operators that relaxed plan has
-    )
+    ) + (genome if genome is not None else _NO_GENOME)
+
+
+_NO_GENOME = (
+    np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64), np.zeros(1, dtype=np.int64),
+    np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int32), np.zeros(1, dtype=np.uint8),
+    np.zeros(4, dtype=np.int64),
+)
 
 
 @njit(cache=True, inline="always")

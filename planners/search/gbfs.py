@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..heuristics import HeuristicError, load_heuristic
-from ..heuristics.base import BuiltinHeuristic, Heuristic, PythonHeuristic
+from ..heuristics.base import Heuristic, PythonHeuristic
+from ..heuristics.genome import CompiledGenome, GenomeTooLarge
 from ..heuristics.relaxed import scratch
 from ..landmarks import no_landmarks
 from ..state import unpack_rows
@@ -133,23 +134,30 @@ def greedy_best_first_search(
     start = time.monotonic()
     if deadline is None and time_limit is not None:
         deadline = start + time_limit
-    if preferred and not (lazy and heuristic.name == "hff" and not heuristic.is_python):
-        raise ValueError("preferred operators need lazy search with the built-in hff")
+    if preferred and not (lazy and not heuristic.is_python and heuristic.helpful):
+        raise ValueError("preferred operators need lazy search with hff (or a compiled "
+                         "genome with an h_FF term)")
     if task.unsolvable is not None:
         return SearchOutcome("unsolvable", extra={"reason_unreachable_goal": 1.0},
                              error=task.unsolvable, search_time=time.perf_counter() - t0)
     lifo = tie_breaking == "lifo"
     T = task.arrays()
-    evaluate_state = None
-    if isinstance(heuristic, PythonHeuristic):
-        HS = scratch(task, empty=True)
-        try:
+    evaluate_state, HS = None, None
+    try:
+        if isinstance(heuristic, CompiledGenome):
+            try:
+                HS = heuristic.scratch(task)
+            except GenomeTooLarge:  # its distance tables: the Python rendering memoises less
+                if preferred:
+                    raise
+                heuristic = heuristic.as_python()
+        if isinstance(heuristic, PythonHeuristic):
+            HS = scratch(task, empty=True)
             evaluate_state = heuristic.bind(task)
-        except HeuristicError as exc:
-            return SearchOutcome("error", error=str(exc), search_time=time.perf_counter() - t0)
-    else:
-        assert isinstance(heuristic, BuiltinHeuristic)
-        HS = scratch(task)
+        elif HS is None:
+            HS = heuristic.scratch(task)
+    except (HeuristicError, GenomeTooLarge) as exc:
+        return SearchOutcome("error", error=str(exc), search_time=time.perf_counter() - t0)
     hid = heuristic.hid
     L, lm_words, extra = no_landmarks(), 0, {}
     if landmarks:

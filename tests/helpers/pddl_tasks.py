@@ -85,6 +85,25 @@ ROADS_COST_DOMAIN = """
 """
 
 
+TRANSPORT_DOMAIN = """(define (domain transport) (:requirements :typing)
+  (:types location locatable - object vehicle package - locatable)
+  (:predicates (road ?a ?b - location) (at ?x - locatable ?l - location)
+               (in ?p - package ?v - vehicle))
+  (:action drive :parameters (?v - vehicle ?a ?b - location)
+    :precondition (and (at ?v ?a) (road ?a ?b)) :effect (and (at ?v ?b) (not (at ?v ?a))))
+  (:action load :parameters (?v - vehicle ?l - location ?p - package)
+    :precondition (and (at ?v ?l) (at ?p ?l)) :effect (and (in ?p ?v) (not (at ?p ?l))))
+  (:action unload :parameters (?v - vehicle ?l - location ?p - package)
+    :precondition (and (at ?v ?l) (in ?p ?v)) :effect (and (at ?p ?l) (not (in ?p ?v)))))"""
+
+#: Six places on a one-way ring with a two-way shortcut, two trucks, three packages.
+TRANSPORT_PROBLEM = """(define (problem ring) (:domain transport)
+  (:objects a b c d e f - location t1 t2 - vehicle p1 p2 p3 - package)
+  (:init (road a b) (road b c) (road c d) (road d e) (road e f) (road f a) (road a d)
+         (road d a) (at t1 a) (at t2 d) (at p1 b) (at p2 e) (at p3 f))
+  (:goal (and (at p1 e) (at p2 a) (at p3 c))))"""
+
+
 def with_actions(domain: str, *actions: str) -> str:
     """``domain`` with ``actions`` (``(:action ...)`` texts) added before its closing paren."""
     body = domain.rstrip()

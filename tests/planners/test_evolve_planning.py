@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pddl_tasks import TRANSPORT_DOMAIN
 from typer.testing import CliRunner
 
 from ahd.candidate import Candidate, Origin
@@ -28,7 +29,7 @@ from ahd.planners.evolve_task import (
     split_tasks,
 )
 from ahd.planners.features import GOALCOUNT_SOURCE, analyse, parse_terms, render
-from ahd.planners.heuristics import heuristic_task
+from ahd.planners.heuristics import heuristic_task, state_function
 from ahd.planners.offline_proposer import PlanningOfflineProposer
 from ahd.proposers.base import Parent, ProposalRequest
 from ahd.sandbox import SandboxPool, SandboxResult
@@ -145,7 +146,8 @@ def test_every_feature_renders_checks_and_evaluates(suite, domain):
         source = render([(key, 1.0)], profile.catalogue)
         assert task.check(source, ROLES) == [], key
         assert parse_terms(source) == [(key, 1.0)]
-        value = heuristic_from_source(source).bind(prep.task)(heuristic_task(prep.task).init)
+        python = heuristic_from_source(source, compiled=False)
+        value = python.bind(prep.task)(heuristic_task(prep.task).init)
         assert value >= 0 and not math.isnan(value), key
     everything = render([(k, 0.5) for k in profile.catalogue], profile.catalogue)
     from ahd.planners import greedy_best_first_search
@@ -156,37 +158,29 @@ def test_every_feature_renders_checks_and_evaluates(suite, domain):
 
 
 def test_features_read_graphs_agents_and_carriers_off_the_domain(tmp_path):
-    transport = """(define (domain transport) (:requirements :typing)
-      (:types location locatable - object vehicle package - locatable)
-      (:predicates (road ?a ?b - location) (at ?x - locatable ?l - location)
-                   (in ?p - package ?v - vehicle))
-      (:action drive :parameters (?v - vehicle ?a ?b - location)
-        :precondition (and (at ?v ?a) (road ?a ?b)) :effect (and (at ?v ?b) (not (at ?v ?a))))
-      (:action load :parameters (?v - vehicle ?l - location ?p - package)
-        :precondition (and (at ?v ?l) (at ?p ?l)) :effect (and (in ?p ?v) (not (at ?p ?l))))
-      (:action unload :parameters (?v - vehicle ?l - location ?p - package)
-        :precondition (and (at ?v ?l) (in ?p ?v)) :effect (and (at ?p ?l) (not (in ?p ?v)))))"""
     problem = """(define (problem t1) (:domain transport)
       (:objects a b c d - location t - vehicle p - package)
       (:init (road a b) (road b a) (road b c) (road c b) (road c d) (road d c)
              (at t a) (at p b))
       (:goal (at p d)))"""
-    (tmp_path / "d.pddl").write_text(transport)
+    (tmp_path / "d.pddl").write_text(TRANSPORT_DOMAIN)
     (tmp_path / "p.pddl").write_text(problem)
     lifted = read_task(tmp_path / "d.pddl", tmp_path / "p.pddl")
     task = ground(lifted)
     profile = analyse([lifted], task.static_atoms)
     assert [g.name for g in profile.graphs] == ["road"] and profile.graphs[0].symmetric
     assert profile.agents == {"at": "vehicle"} and profile.carriers == {"at": [("in", 0, 1)]}
-    view = heuristic_task(task)
-    for key, expected in (("goal_dist(at,road,u)", 2), ("agent_dist(at,road,u,min)", 1),
-                          ("agent_dist(at,road,u,sum)", 1 + 3)):
-        h = heuristic_from_source(render([(key, 1.0)], profile.catalogue)).bind(task)
-        assert h(view.init) == expected, key
-    # the package in the truck at c: one drive to d plus the unload
-    h = heuristic_from_source(render([("goal_dist(at,road,u)", 1.0)], profile.catalogue))
     state = frozenset({("at", "t", "c"), ("in", "p", "t")})
-    assert h.bind(task)(state) == 2
+    for compiled in (False, True):
+        for key, expected in (("goal_dist(at,road,u)", 2), ("agent_dist(at,road,u,min)", 1),
+                              ("agent_dist(at,road,u,sum)", 1 + 3)):
+            source = render([(key, 1.0)], profile.catalogue)
+            h = state_function(heuristic_from_source(source, compiled=compiled), task)
+            assert h(task.init_bits) == expected, (key, compiled)
+        # the package in the truck at c: one drive to d plus the unload
+        source = render([("goal_dist(at,road,u)", 1.0)], profile.catalogue)
+        h = state_function(heuristic_from_source(source, compiled=compiled), task)
+        assert h(task.pack_atoms(state)) == 2, compiled
 
 
 def test_offline_proposer_edits_genomes_into_valid_distinct_code(suite):

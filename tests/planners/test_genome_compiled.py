@@ -1,0 +1,142 @@
+"""Evolved heuristics compiled: a rendered genome runs in the search kernel with the values of
+its Python rendering, state by state, in every generated domain; an edited module runs as the
+Python it is; h_FF terms give preferred operators; too-large tables fall back to Python."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pddl_tasks import TRANSPORT_DOMAIN, TRANSPORT_PROBLEM, read_pddl
+
+from ahd.planners import greedy_best_first_search, ground
+from ahd.planners.directness import sample_states
+from ahd.planners.domains import DOMAINS, write_suite
+from ahd.planners.evolve_export import export_heuristic
+from ahd.planners.evolve_task import PlanningTask, PlanningTaskConfig
+from ahd.planners.features import analyse, parse_genome, render
+from ahd.planners.heuristics import (
+    CompiledGenome,
+    PythonHeuristic,
+    heuristic_from_source,
+    load_heuristic,
+    state_function,
+)
+from ahd.planners.heuristics import genome as genome_module
+from ahd.planners.validate import validate_plan
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("genome_suite")
+    write_suite(root, sorted(DOMAINS), n_train=4, n_test=1)
+    return root
+
+
+def planning_task(suite: Path, domain: str) -> PlanningTask:
+    return PlanningTask(PlanningTaskConfig(domain_dir=suite / domain, n_train=2,
+                                           n_validation=2), pool=None)
+
+
+def same(a: float, b: float) -> bool:
+    return a == b or (math.isinf(a) and math.isinf(b))
+
+
+@pytest.mark.parametrize("domain", sorted(DOMAINS))
+def test_compiled_values_equal_the_python_rendering_on_sampled_states(suite, domain):
+    task = planning_task(suite, domain)
+    catalogue = task.profile.catalogue
+    kinds = {f.kind for f in catalogue.values()}
+    assert {"goals", "count", "relaxed"} <= kinds
+    genomes = [[(key, 1.5)] for key in catalogue] + [[(k, 0.5) for k in catalogue]]
+    checked = 0
+    for prep in task.prepared("train"):
+        states = sample_states(prep.task, np.random.default_rng(1), walks=6, length=25)
+        for terms in genomes:
+            source = render(terms, catalogue)
+            compiled = heuristic_from_source(source)
+            assert isinstance(compiled, CompiledGenome), terms
+            python = heuristic_from_source(source, compiled=False).bind(prep.task)
+            fast = state_function(compiled, prep.task)
+            for bits in states:
+                a, b = fast(bits), python(prep.task.state_atoms(bits))
+                assert same(a, b), (terms, a, b)
+                checked += 1
+    assert checked > 100
+
+
+def test_distances_carriers_and_agents_compile_exactly(tmp_path):
+    """Transport on a one-way ring: goal and agent distances in both graph modes, packages
+    in trucks, on every state of random walks."""
+    lifted = read_pddl(tmp_path, TRANSPORT_DOMAIN, TRANSPORT_PROBLEM)
+    task = ground(lifted)
+    catalogue = analyse([lifted], task.static_atoms).catalogue
+    keys = [k for k, f in catalogue.items() if f.kind in ("goal_dist", "agent_dist")]
+    assert len(keys) >= 4
+    states = sample_states(task, np.random.default_rng(2), walks=20, length=30)
+    for terms in [[(k, 1.0)] for k in keys] + [[(k, 0.25) for k in catalogue]]:
+        source = render(terms, catalogue)
+        fast = state_function(heuristic_from_source(source), task)
+        python = heuristic_from_source(source, compiled=False).bind(task)
+        assert [fast(s) for s in states] == [python(task.state_atoms(s)) for s in states]
+
+
+def test_the_same_search_as_the_python_rendering_and_a_valid_plan(suite):
+    task = planning_task(suite, "gripper")
+    catalogue = task.profile.catalogue
+    source = render([(k, 0.5) for k in catalogue], catalogue)
+    prep = task.prepared("train")[-1]
+    outs = [greedy_best_first_search(prep.task, heuristic_from_source(source, compiled=c))
+            for c in (True, False)]
+    assert [o.status for o in outs] == ["solved", "solved"]
+    assert outs[0].plan == outs[1].plan and outs[0].expanded == outs[1].expanded
+    names = [prep.task.op_name(o) for o in outs[0].plan]
+    assert validate_plan(prep.lifted.domain_file, prep.lifted.problem_file, names).valid
+
+
+def test_only_an_unedited_rendering_compiles(suite, tmp_path):
+    catalogue = planning_task(suite, "blocksworld").profile.catalogue
+    source = render([("goals", 1.0), ("chain(on)", 2.0)], catalogue, "Mine")
+    terms, features = parse_genome(source)
+    assert terms == [("goals", 1.0), ("chain(on)", 2.0)]
+    assert [f.key for f in features] == ["goals", "chain(on)"]
+    edited = source.replace("def h(state, task):\n    return",
+                            "def h(state, task):\n    return 1 +")
+    assert edited != source and parse_genome(edited) is None
+    assert isinstance(heuristic_from_source(edited), PythonHeuristic)
+    tag_only = source.replace("2.0]]", "3.0]]", 1)  # the genome line no longer matches the code
+    assert parse_genome(tag_only) is None
+    path = export_heuristic(source, tmp_path, "blocksworld", ["Run: test"])
+    assert path.read_text().startswith("# ---")  # under ahd evolve's export header
+    assert isinstance(load_heuristic(str(path)), CompiledGenome)
+    assert isinstance(load_heuristic(str(path), compiled=False), PythonHeuristic)
+
+
+def test_an_hff_term_gives_preferred_operators(suite):
+    task = planning_task(suite, "ferry")
+    catalogue = task.profile.catalogue
+    prep = task.prepared("train")[-1]
+    with_ff = heuristic_from_source(render([("relaxed(hff)", 1.0), ("goals", 0.5)], catalogue))
+    assert with_ff.helpful
+    out = greedy_best_first_search(prep.task, with_ff, lazy=True, preferred=True)
+    assert out.status == "solved"
+    names = [prep.task.op_name(o) for o in out.plan]
+    assert validate_plan(prep.lifted.domain_file, prep.lifted.problem_file, names).valid
+    without = heuristic_from_source(render([("goals", 1.0)], catalogue))
+    with pytest.raises(ValueError, match="preferred operators"):
+        greedy_best_first_search(prep.task, without, lazy=True, preferred=True)
+
+
+def test_distance_tables_over_the_budget_fall_back_to_python(suite, monkeypatch):
+    task = planning_task(suite, "miconic")
+    catalogue = task.profile.catalogue
+    keys = [k for k, f in catalogue.items() if f.kind in ("goal_dist", "agent_dist")]
+    assert keys
+    source = render([(keys[0], 1.0), ("goals", 1.0)], catalogue)
+    prep = task.prepared("train")[-1]
+    fast = greedy_best_first_search(prep.task, heuristic_from_source(source))
+    monkeypatch.setattr(genome_module, "MAX_DIST_ENTRIES", 0)
+    slow = greedy_best_first_search(prep.task, heuristic_from_source(source))
+    assert fast.status == slow.status == "solved" and fast.expanded == slow.expanded
