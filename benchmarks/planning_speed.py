@@ -17,6 +17,13 @@ h_FF), same learning-track tasks, one measurement at a time, each in its own fre
   "eager_greedy([goalcount()], max_time=T)"`` (or ``[ff()]``); expansions and search time are
   parsed from its log (``Expanded N state(s)``, ``Search time: Xs``).
 
+With ``--generated DIR`` (e.g. ``generated``), each domain's evolved heuristic
+``DIR/<domain>.py`` also runs twice: ``ahd evolved`` compiled (its genome evaluated in the
+search kernel, :mod:`ahd.planners.heuristics.genome`) and ``ahd-py evolved`` as the Python
+module; a file written before genomes carried their features is re-rendered with the
+catalogue of the domain's training tasks (the features its evolution used: the same ``h``,
+plus the tag line). ``ahd-genome goalcount`` is goal count as a one-term compiled genome.
+
 The rate is expansions divided by *search* time (parsing and grounding excluded, for every
 planner). Tasks are taken from ``DATA/<domain>/training/easy/`` at evenly spread positions in
 the upper half (the larger tasks, where search rather than set-up dominates). The summary row
@@ -50,8 +57,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 #: (planner, heuristic) columns, in table order.
-RUNS = (("ahd", "goalcount"), ("ahd-py", "goalcount"), ("pyperplan", "goalcount"),
-        ("fd", "goalcount"), ("ahd", "hff"), ("pyperplan", "hff"), ("fd", "hff"))
+RUNS = (("ahd", "goalcount"), ("ahd-py", "goalcount"), ("ahd-genome", "goalcount"),
+        ("pyperplan", "goalcount"), ("fd", "goalcount"), ("ahd", "hff"), ("pyperplan", "hff"),
+        ("fd", "hff"), ("ahd", "evolved"), ("ahd-py", "evolved"))
 #: Seconds a worker may spend beyond the search limit (parsing, grounding, start-up).
 SETUP_ALLOWANCE = 120.0
 
@@ -63,7 +71,8 @@ class _Timeout(Exception):
 # --------------------------------------------------------------------------- workers
 
 
-def run_ahd(domain: str, problem: str, heuristic: str, limit: float, python: bool) -> dict:
+def run_ahd(domain: str, problem: str, heuristic: str, limit: float, python: bool,
+            source: str | None = None) -> dict:
     from ahd.planners import (
         greedy_best_first_search,
         ground,
@@ -72,12 +81,17 @@ def run_ahd(domain: str, problem: str, heuristic: str, limit: float, python: boo
         warm_up,
     )
     from ahd.planners.features import GOALCOUNT_SOURCE
+    from ahd.planners.heuristics.builtin import GENOME
 
     warm_up()
     t = time.perf_counter()
     task = ground(read_task(domain, problem))
     ground_time = time.perf_counter() - t
-    h = heuristic_from_source(GOALCOUNT_SOURCE, name="goalcount-py") if python else heuristic
+    if source is not None:  # a rendered genome: compiled, or (python) run as its module
+        h = heuristic_from_source(source, name=heuristic, compiled=not python)
+        assert python != (h.hid == GENOME), "the genome did not compile"
+    else:
+        h = heuristic_from_source(GOALCOUNT_SOURCE, name="goalcount-py") if python else heuristic
     out = greedy_best_first_search(task, h, time_limit=limit)
     return {"status": out.status, "expanded": out.expanded, "evaluated": out.evaluated,
             "search_time": out.search_time, "ground_time": ground_time, "error": out.error}
@@ -163,8 +177,8 @@ def run_fd(domain: str, problem: str, heuristic: str, limit: float) -> dict:
 def worker(job: dict) -> dict:
     planner, heuristic = job["planner"], job["heuristic"]
     args = (job["domain"], job["problem"], heuristic, job["time"])
-    if planner in ("ahd", "ahd-py"):
-        return run_ahd(*args, python=planner == "ahd-py")
+    if planner in ("ahd", "ahd-py", "ahd-genome"):
+        return run_ahd(*args, python=planner == "ahd-py", source=job.get("source"))
     if planner == "pyperplan":
         return run_pyperplan(*args)
     return run_fd(*args)
@@ -180,6 +194,27 @@ def measure(job: dict) -> dict:
         return {"status": "setup_timeout", "expanded": 0, "search_time": 0.0,
                 "error": "parsing/grounding did not finish"}
     return res if "expanded" in res else {**res, "expanded": 0, "search_time": 0.0}
+
+
+def genome_sources(data: Path, domain: str, generated: Path | None) -> dict[str, str]:
+    """``heuristic -> source`` of the compiled-genome runs of a domain: goal count as a genome,
+    and the evolved heuristic of ``generated`` (re-rendered with its features if need be)."""
+    from ahd.planners.evolve_task import PlanningTask, PlanningTaskConfig
+    from ahd.planners.features import parse_genome, parse_terms
+    from ahd.planners.features import render as render_genome
+
+    catalogue = PlanningTask(PlanningTaskConfig(domain_dir=data / domain),
+                             pool=None).profile.catalogue
+    out = {"goalcount": render_genome([("goals", 1.0)], catalogue, "Goal count")}
+    path = None if generated is None else generated / f"{domain}.py"
+    if path is not None and path.is_file():
+        text = path.read_text()
+        terms = parse_terms(text)
+        if parse_genome(text) is not None:
+            out["evolved"] = text
+        elif terms is not None and all(k in catalogue for k, _ in terms):
+            out["evolved"] = render_genome(terms, catalogue)
+    return out
 
 
 def pick_tasks(data: Path, domains: list[str] | None, per_domain: int) -> list[tuple[str, Path]]:
@@ -234,15 +269,20 @@ def render(rows: list[dict], args: argparse.Namespace, command: str, info: dict)
         "search); n/a = the planner cannot read the task.",
         "",
     ]
-    head = ["domain", "task"] + [f"{p} {h}" for p, h in RUNS]
-    cells = [[row["domain"], row["task"], *(_cell(row["runs"][f"{p}/{h}"]) for p, h in RUNS)]
+    runs = [(p, h) for p, h in RUNS
+            if any(row["runs"].get(f"{p}/{h}", {}).get("status") != "skipped" for row in rows)]
+    head = ["domain", "task"] + [f"{p} {h}" for p, h in runs]
+    cells = [[row["domain"], row["task"],
+              *(_cell(row["runs"].get(f"{p}/{h}", {"status": "skipped"})) for p, h in runs)]
              for row in rows]
     lines += common.markdown_table(head, cells, align="l" * len(head))
     lines += ["", "Geometric mean of per-task speed ratios (tasks where both expanded at least "
                   f"{args.min_expansions} states or searched for at least 1 s):", ""]
     pairs = [("ahd", "pyperplan", "goalcount"), ("ahd", "fd", "goalcount"),
              ("ahd-py", "pyperplan", "goalcount"), ("ahd", "pyperplan", "hff"),
-             ("ahd", "fd", "hff")]
+             ("ahd", "fd", "hff"), ("ahd-genome", "ahd", "goalcount"),
+             ("ahd-py", "ahd", "goalcount"), ("ahd", "ahd-py", "evolved")]
+    pairs = [(a, b, h) for a, b, h in pairs if (a, h) in runs and (b, h) in runs]
     summary = []
     for a, b, h in pairs:
         ratios = []
@@ -266,7 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-domain", type=int, default=2, help="tasks per domain")
     parser.add_argument("--time", type=float, default=10.0, help="search seconds per run")
     parser.add_argument("--min-expansions", type=int, default=1000)
-    parser.add_argument("--planners", nargs="*", default=["ahd", "ahd-py", "pyperplan", "fd"])
+    parser.add_argument("--planners", nargs="*", default=["ahd", "ahd-py", "pyperplan", "fd"],
+                        help="of ahd, ahd-py, ahd-genome, pyperplan, fd")
+    parser.add_argument("--heuristics", nargs="*", default=["goalcount", "hff"],
+                        help="of goalcount, hff, evolved (evolved needs --generated)")
+    parser.add_argument("--generated", type=Path, default=None, metavar="DIR",
+                        help="evolved heuristics as DIR/<domain>.py")
     parser.add_argument("--from-raw", type=Path,
                         help="re-render the table from an earlier run's .raw.json (no runs)")
     args = parser.parse_args(argv)
@@ -283,16 +328,24 @@ def main(argv: list[str] | None = None) -> int:
     command = common.command_line(__file__, argv)
     info = common.machine_info()
     rows = []
+    sources: dict[str, dict[str, str]] = {}
+    genomes = "ahd-genome" in args.planners or "evolved" in args.heuristics
     for domain, path in pick_tasks(args.data, args.domains, args.per_domain):
+        if genomes and domain not in sources:
+            sources[domain] = genome_sources(args.data, domain, args.generated)
         row = {"domain": domain, "task": path.stem, "runs": {}}
         for planner, heuristic in RUNS:
             key = f"{planner}/{heuristic}"
-            if planner not in args.planners:
+            source = sources.get(domain, {}).get(heuristic)
+            if (planner not in args.planners or heuristic not in args.heuristics
+                    or (source is None and (planner == "ahd-genome" or heuristic == "evolved"))):
                 row["runs"][key] = {"status": "skipped", "expanded": 0, "search_time": 0.0}
                 continue
             job = {"planner": planner, "heuristic": heuristic, "time": args.time,
                    "domain": str(path.parent.parent.parent / "domain.pddl"),
                    "problem": str(path)}
+            if planner == "ahd-genome" or heuristic == "evolved":
+                job["source"] = source
             row["runs"][key] = result = measure(job)
             rate = _rate(result)
             print(f"{domain:12s} {path.stem:4s} {key:20s} {result['status']:14s} "

@@ -10,6 +10,7 @@ basenames must stay unique across ``tests/``.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -33,6 +34,31 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(line)
+
+
+def _shares_the_cvrp_run(path: Path) -> bool:
+    return bool(re.search(r"\b(cvrp_run|real_run)\b", path.read_text(encoding="utf-8")))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Whole files to each xdist worker (``--dist loadfile``), except that the files whose
+    tests use the session's cvrp run (``cvrp_run``, or ``real_run`` built on it) go to one
+    worker together: a session fixture is built once per worker, and this one is a real
+    two-round run (about 70 s of CPU), so two workers would each build it."""
+    if config.getoption("dist", None) != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    root = Path(str(config.rootpath))
+    together = {p.relative_to(root).as_posix() for p in root.glob("tests/**/test_*.py")
+                if _shares_the_cvrp_run(p)}
+
+    class SharedRunTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "cvrp_run" if path in together else path
+
+    return SharedRunTogether(config, log)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
