@@ -20,11 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 
-def run_domain(data: Path, domain: str, budget: str, runs: Path, jobs: int) -> dict:
+def run_domain(data: Path, domain: str, budget: str, runs: Path, jobs: int,
+               sets: list[str]) -> dict:
     """The summary of the domain's evolution in ``RUNS/plan-DOMAIN`` (run or resumed if need be)."""
     return common.ahd_evolve(runs / f"plan-{domain}", [
         "--problem", "planning", "--domain", str(data / domain), "--time", budget,
-        "--jobs", str(jobs)])
+        "--jobs", str(jobs), *(x for kv in sets for x in ("--set", kv))])
 
 
 def table(rows: list[tuple[str, dict]]) -> list[str]:
@@ -47,11 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time", default="3m", help="evolution budget per domain")
     parser.add_argument("--runs", type=Path, default=Path("runs"))
     parser.add_argument("--jobs", type=int, default=2, help="sandbox workers per evolution")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                        help="a planning task setting for every evolution (preferred=true: "
+                             "evolve for lazy GBFS with preferred operators)")
     parser.add_argument("--export", type=Path, default=None, metavar="DIR",
                         help="copy each domain's winner to DIR/DOMAIN.py (what "
                              "benchmarks/ipc2023.sh evaluates from generated/)")
     args = parser.parse_args(argv)
-    rows = [(d, run_domain(args.data, d, args.time, args.runs, args.jobs)) for d in args.domains]
+    rows = [(d, run_domain(args.data, d, args.time, args.runs, args.jobs, args.sets))
+            for d in args.domains]
     if args.export is not None:
         args.export.mkdir(parents=True, exist_ok=True)
         for domain, summary in rows:

@@ -144,7 +144,7 @@ def solve(
     name = h.name
     if preferred and (h.is_python or not h.helpful):
         raise ValueError("preferred operators come from h_FF's relaxed plan: the built-in "
-                         f"hff or a compiled genome with an h_FF term, not {h.name}")
+                         f"hff or a compiled genome, not {h.name}")
     warm_search(h, lazy)  # numba's one-time load or compile: not the task's time
     deadline = None if time_limit is None else time.monotonic() + time_limit - parse_s
     t0 = time.perf_counter() - parse_s

@@ -36,7 +36,8 @@ def plan_command(
         help="gbfs, or ehc: enforced hill-climbing (for direct heuristics), GBFS where stuck"
     )] = "gbfs",
     preferred: Annotated[bool, typer.Option(
-        "--preferred", help="with --lazy and hff: helpful actions first, LAMA-style"
+        "--preferred", help="with --lazy and hff (or an evolved heuristic file that runs "
+        "compiled): helpful actions first, LAMA-style"
     )] = False,
     landmarks: Annotated[bool, typer.Option(
         "--landmarks", help="with gbfs: LAMA's landmark count as a second heuristic, in "
@@ -81,9 +82,9 @@ def _plan(
         _fail(f"--search must be gbfs or ehc, got {search!r}")
     if search == "ehc" and lazy:
         _fail("--lazy applies to gbfs, not to --search ehc")
-    if preferred and (not lazy or heuristic != "hff"):
-        _fail("--preferred needs --lazy and --heuristic hff (helpful actions come from h_FF's "
-              "relaxed plan)")
+    if preferred and (not lazy or (heuristic != "hff" and not heuristic.endswith(".py"))):
+        _fail("--preferred needs --lazy and --heuristic hff or an evolved heuristic file "
+              "(helpful actions come from h_FF's relaxed plan)")
     if landmarks and search != "gbfs":
         _fail("--landmarks needs --search gbfs")
     for path in (domain, problem):

@@ -64,10 +64,13 @@ def run_heuristic(request: dict) -> dict:
     except HeuristicError as exc:
         return {"status": "error", "plan": None, "expanded": 0, "evaluated": 0,
                 "search_time": 0.0, "error": str(exc), "probe": None}
+    lazy = bool(request.get("lazy", False))
+    # Python heuristics leave no relaxed plan: they are scored by lazy GBFS alone
+    preferred = bool(request.get("preferred", False)) and not heuristic.is_python
     out = run_search(
         task, heuristic, request.get("search", "gbfs"), time_limit=request["time_limit"],
         max_expansions=request["max_expansions"], memory_limit_mb=request["memory_mb"],
-        landmarks=request.get("landmarks", False),
+        landmarks=request.get("landmarks", False), lazy=lazy, preferred=preferred,
     )
     plan = None if out.plan is None else [task.op_name(o) for o in out.plan]
     probe = None

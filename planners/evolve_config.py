@@ -68,6 +68,11 @@ class PlanningTaskConfig:
         GBFS alternates each candidate with LAMA's landmark count
         (:mod:`ahd.planners.landmarks`), as ``ahd:FILE.py:lm`` does in ``ahd plan-eval``:
         the heuristic is then evolved for the search it will be used in.
+    lazy, preferred : bool
+        Lazy GBFS (``ahd:FILE.py:lazy``), and with ``preferred`` h_FF's preferred operators
+        as well (``ahd:FILE.py:lazy-pref``, which implies ``lazy``): a compiled genome gets
+        the helpful actions of h_FF's relaxed plan; a Python heuristic cannot, and is scored
+        by lazy GBFS alone.
     """
 
     domain_dir: Path
@@ -85,6 +90,8 @@ class PlanningTaskConfig:
     directness_fix: float = 0.0
     search: str = "gbfs"
     landmarks: bool = False
+    lazy: bool = False
+    preferred: bool = False
 
     def __post_init__(self) -> None:
         self.domain_dir = Path(self.domain_dir)
@@ -107,6 +114,10 @@ class PlanningTaskConfig:
             raise ValueError(f"search must be gbfs or ehc, got {self.search!r}")
         if self.landmarks and self.search != "gbfs":
             raise ValueError("landmarks go with search gbfs")
+        if (self.lazy or self.preferred) and self.search != "gbfs":
+            raise ValueError("lazy and preferred go with search gbfs")
+        if self.preferred:
+            self.lazy = True
         if not 0 <= self.directness_fix <= 1:
             raise ValueError("directness_fix must be a rate in [0, 1]")
         if self.directness_time >= self.sandbox_grace:

@@ -87,7 +87,7 @@ from .evolve_child import (
 )
 from .evolve_config import PlanningTaskConfig, find_tasks, fitness, split_tasks, spread
 from .evolve_export import export_heuristic
-from .features import GOALCOUNT_SOURCE, DomainProfile, analyse
+from .features import GOALCOUNT_SOURCE, DomainProfile, analyse, render
 from .pddl_io import read_pddl_text
 
 ROLE = "heuristic"
@@ -189,6 +189,11 @@ class PlanningTask:
         train = self.files["train"]
         search = "GBFS" if c.search == "gbfs" else ("enforced hill-climbing (GBFS where it "
                                                      "gets stuck)")
+        if c.lazy:
+            search = "lazy " + search + (" (a state's h is computed when it is expanded)")
+        if c.preferred:
+            search += (" with preferred operators (the helpful actions of h_FF's relaxed plan "
+                       "in an open list of their own; for heuristics in the feature language)")
         if c.landmarks:
             search += (" alternating its open list with one ordered by a landmark count "
                        "(LAMA's), so the heuristic need not count landmarks itself")
@@ -267,9 +272,13 @@ class PlanningTask:
     # --- candidates -----------------------------------------------------------------------
 
     def seeds(self) -> dict[str, list[Candidate]]:
-        """Goal count, as Python source (the baseline every evolved heuristic must beat)."""
-        seed = Candidate(GOALCOUNT_SOURCE, ROLES, self.problem,
-                         origin=Origin("seed", strategy="goalcount"))
+        """Goal count (the baseline every evolved heuristic must beat): as Python source, or
+        with preferred operators as a one-term genome, which runs compiled and so gets
+        h_FF's helpful actions as every offspring of the offline proposer does."""
+        source = GOALCOUNT_SOURCE
+        if self.config.preferred:
+            source = render([("goals", 1.0)], self.profile.catalogue, "Goal count")
+        seed = Candidate(source, ROLES, self.problem, origin=Origin("seed", strategy="goalcount"))
         return {ROLE: [seed]}
 
     def check(self, source: str, roles: tuple[str, ...]) -> list[str]:
@@ -345,7 +354,8 @@ class PlanningTask:
                 ) -> cf.Future:
         request = {"source": source, "task": prep.task, "max_expansions": int(max_expansions),
                    "time_limit": float(time_limit), "memory_mb": float(self.config.memory_mb),
-                   "search": self.config.search, "landmarks": self.config.landmarks}
+                   "search": self.config.search, "landmarks": self.config.landmarks,
+                   "lazy": self.config.lazy, "preferred": self.config.preferred}
         probe = self._probe(prep)
         if probe is not None:
             request["probe"] = (*probe, float(self.config.directness_time))

@@ -42,7 +42,8 @@ def search_with_file(request: dict) -> dict:
 
     ``request``: ``cwd``, ``path``, ``task`` (ground), ``deadline`` (a ``time.monotonic()``
     value, the parent's), ``lazy``, ``tie_breaking``, ``memory_mb``, ``max_expansions`` and
-    optionally ``search`` (``gbfs`` when absent) and ``landmarks`` (off when absent).
+    optionally ``search`` (``gbfs`` when absent), ``landmarks`` and ``preferred`` (off when
+    absent; preferred operators need a compiled heuristic).
     Returns ``{"search": {CHILD_KEYS...}, "extra": {EXTRA_KEYS...}}``; the plan as action
     strings, never a cost.
     """
@@ -55,11 +56,20 @@ def search_with_file(request: dict) -> dict:
                            "search_time": 0.0, "error": str(exc), "probe": None},
                 "extra": {"heuristic": None, "generated": 0, "dead_ends": 0,
                           "initial_h": None, "peak_rss_mb": 0.0}}
+    preferred = bool(request.get("preferred", False))
+    if preferred and heuristic.is_python:
+        return {"search": {"status": "error", "plan": None, "expanded": 0, "evaluated": 0,
+                           "search_time": 0.0, "probe": None,
+                           "error": f"{request['path']} runs as Python: preferred operators "
+                                    "need a built-in or a compiled genome (a module as the "
+                                    "offline proposer renders it)"},
+                "extra": {"heuristic": heuristic.name, "generated": 0, "dead_ends": 0,
+                          "initial_h": None, "peak_rss_mb": 0.0}}
     out = run_search(
         task, heuristic, request.get("search", "gbfs"), lazy=request["lazy"],
         tie_breaking=request["tie_breaking"], landmarks=request.get("landmarks", False),
-        deadline=request["deadline"], memory_limit_mb=request["memory_mb"],
-        max_expansions=request["max_expansions"],
+        preferred=preferred, deadline=request["deadline"],
+        memory_limit_mb=request["memory_mb"], max_expansions=request["max_expansions"],
     )
     plan = None if out.plan is None else [task.op_name(o) for o in out.plan]
     return {
@@ -88,6 +98,7 @@ def solve_with_file(
     notify: Callable[[str], None] | None = None,
     search: str = "gbfs",
     landmarks: bool = False,
+    preferred: bool = False,
 ) -> PlanResult:
     """:func:`ahd.planners.api.solve` with the heuristic file's code in a sandbox child.
 
@@ -125,7 +136,7 @@ def solve_with_file(
         request = {"cwd": os.getcwd(), "path": heuristic, "task": task, "deadline": deadline,
                    "lazy": lazy, "tie_breaking": tie_breaking, "memory_mb": memory_limit_mb,
                    "max_expansions": max_expansions, "search": search,
-                   "landmarks": landmarks}
+                   "landmarks": landmarks, "preferred": preferred}
         value = runner.call(f"{__name__}:search_with_file", request)
         if notify is not None and runner.output.strip():
             notify(runner.output.rstrip("\n"))

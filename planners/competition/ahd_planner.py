@@ -51,9 +51,10 @@ class AhdPlanner(Planner):
         super().__init__(label, spec, config)
         from ahd.planners.heuristics import HEURISTICS
 
-        if self.search in ("lazy-pref", "lama") and config != "hff":
-            raise PlannerSpecError(f"{spec}: preferred operators come from the built-in hff "
-                                   f"(ahd:hff:{self.search})")
+        if self.search in ("lazy-pref", "lama") and config != "hff" and not config.endswith(
+                ".py"):
+            raise PlannerSpecError(f"{spec}: preferred operators come from h_FF: the built-in "
+                                   f"hff (ahd:hff:{self.search}) or an evolved heuristic file")
         self.builtin = config in HEURISTICS
         if not self.builtin:
             if not config.endswith(".py"):

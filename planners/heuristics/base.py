@@ -71,8 +71,9 @@ class BuiltinHeuristic:
         """Whether evaluating it leaves a relaxed plan to read helpful actions from."""
         return self.name == "hff"
 
-    def scratch(self, task: Task) -> tuple:
-        """The per-task work arrays the kernel evaluates it with."""
+    def scratch(self, task: Task, helpful: bool = False) -> tuple:
+        """The per-task work arrays the kernel evaluates it with (``helpful``: the search
+        reads helpful actions after each evaluation)."""
         from .relaxed import scratch
 
         return scratch(task)

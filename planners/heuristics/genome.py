@@ -20,7 +20,7 @@ import numpy as np
 from .api import heuristic_task
 from .base import BuiltinHeuristic, PythonHeuristic
 from .builtin import GENOME
-from .genome_kernel import AGENT_DIST, CHAIN, GOAL_DIST, HADD, HFF, LINEAR, WORK_HEADER
+from .genome_kernel import AGENT_DIST, CHAIN, GOAL_DIST, HADD, HFF, LINEAR, PLAN, WORK_HEADER
 from .relaxed import scratch
 
 if TYPE_CHECKING:
@@ -51,11 +51,13 @@ class CompiledGenome(BuiltinHeuristic):
 
     @property
     def helpful(self) -> bool:
-        """Whether the search can read helpful actions off an h_FF term's relaxed plan."""
-        return any(f.kind == "relaxed" and f.args[0] == "hff" for f in self.features)
+        """Always: an h_FF term's relaxed plan gives the helpful actions, or one extracted
+        for them alone (``scratch(task, helpful=True)``), as Fast Downward's
+        ``preferred=[ff()]`` beside another heuristic."""
+        return True
 
-    def scratch(self, task: Task) -> tuple:
-        return scratch(task, genome=genome_tables(self.terms, self.features, task))
+    def scratch(self, task: Task, helpful: bool = False) -> tuple:
+        return scratch(task, genome=genome_tables(self.terms, self.features, task, helpful))
 
     def as_python(self) -> PythonHeuristic:
         """The rendered module it was read from, run as Python (executes ``source``)."""
@@ -229,8 +231,10 @@ class _Tables:
         return AGENT_DIST
 
 
-def genome_tables(terms: Any, features: Any, task: Task) -> tuple:
-    """The seven genome slots of the scratch tuple for ``terms`` on ``task``.
+def genome_tables(terms: Any, features: Any, task: Task, helpful: bool = False) -> tuple:
+    """The seven genome slots of the scratch tuple for ``terms`` on ``task``; with
+    ``helpful``, an h_FF relaxed plan is extracted on every evaluation (for preferred
+    operators) even when no term is h_FF.
 
     Raises :class:`GenomeTooLarge` when the distance tables would exceed
     :data:`MAX_DIST_ENTRIES` (the caller runs the Python rendering instead).
@@ -244,6 +248,10 @@ def genome_tables(terms: Any, features: Any, task: Task) -> tuple:
         ptr.append(len(tables.ints))
         kinds.append(tables.term(f))
         weights.append(float(w))
+    if helpful and HFF not in kinds:
+        ptr.append(len(tables.ints))
+        kinds.append(PLAN)
+        weights.append(0.0)
     ptr.append(len(tables.ints))
     width = max(tables.width, 1) + 1
     work = np.zeros(WORK_HEADER + 10 * width, dtype=np.int64)

@@ -24,6 +24,9 @@ Term layouts in ``S[S_G_INT]`` (each term's slice starts at ``S[S_G_PTR][t]``):
     objects...``.
 ``HFF`` / ``HADD``
     Empty: the relaxed heuristics of :mod:`.relaxed`.
+``PLAN``
+    Empty, weight 0, added for searches with preferred operators when no term is h_FF: h_FF's
+    relaxed plan is extracted for its helpful actions, and its value is not used.
 
 A graph's slice (its offset is the term's ``graph`` entry) is ``n_nodes, far, dist_offset,
 done_offset, node_of[n_obj], csr_ptr[n_nodes + 1], csr_adj...``; distances fill
@@ -42,7 +45,7 @@ from .relaxed import HADD as R_HADD
 from .relaxed import HFF as R_HFF
 from .relaxed import explore
 
-LINEAR, CHAIN, GOAL_DIST, AGENT_DIST, HFF, HADD = range(6)
+LINEAR, CHAIN, GOAL_DIST, AGENT_DIST, HFF, HADD, PLAN = range(7)
 
 #: Scratch-tuple slots of a compiled genome (after the relaxed heuristics' 13 slots).
 S_G_KIND, S_G_W, S_G_PTR, S_G_INT, S_G_DIST, S_G_DONE, S_G_WORK = range(13, 20)
@@ -273,11 +276,12 @@ def genome_value(bits: np.ndarray, T: tuple, S: tuple) -> float:
         elif c == HADD and hadd < 0:
             hadd = explore(bits, T, S, R_HADD)
     for t in range(k):
-        if kind[t] == HFF and hff < 0:
+        if (kind[t] == HFF or kind[t] == PLAN) and hff < 0:
             hff = explore(bits, T, S, R_HFF)
     total = 0.0
     for t in range(k):
         c = kind[t]
-        v = hadd if c == HADD else (hff if c == HFF else vals[t])
-        total += w[t] * v
+        if c != PLAN:
+            v = hadd if c == HADD else (hff if c == HFF else vals[t])
+            total += w[t] * v
     return total

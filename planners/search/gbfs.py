@@ -135,8 +135,8 @@ def greedy_best_first_search(
     if deadline is None and time_limit is not None:
         deadline = start + time_limit
     if preferred and not (lazy and not heuristic.is_python and heuristic.helpful):
-        raise ValueError("preferred operators need lazy search with hff (or a compiled "
-                         "genome with an h_FF term)")
+        raise ValueError("preferred operators need lazy search with hff or a compiled "
+                         "genome (h_FF's helpful actions)")
     if task.unsolvable is not None:
         return SearchOutcome("unsolvable", extra={"reason_unreachable_goal": 1.0},
                              error=task.unsolvable, search_time=time.perf_counter() - t0)
@@ -146,7 +146,7 @@ def greedy_best_first_search(
     try:
         if isinstance(heuristic, CompiledGenome):
             try:
-                HS = heuristic.scratch(task)
+                HS = heuristic.scratch(task, helpful=preferred)
             except GenomeTooLarge:  # its distance tables: the Python rendering memoises less
                 if preferred:
                     raise

@@ -29,7 +29,7 @@ from ahd.planners.evolve_task import (
     split_tasks,
 )
 from ahd.planners.features import GOALCOUNT_SOURCE, analyse, parse_terms, render
-from ahd.planners.heuristics import heuristic_task, state_function
+from ahd.planners.heuristics import CompiledGenome, heuristic_task, state_function
 from ahd.planners.offline_proposer import PlanningOfflineProposer
 from ahd.proposers.base import Parent, ProposalRequest
 from ahd.sandbox import SandboxPool, SandboxResult
@@ -313,6 +313,26 @@ def test_seed_smoke_and_evaluate_through_the_sandbox(suite, pool):
     assert task.instance_names("train") == [r.instance for r in outcome.records]
     summary = task.parent_summary(Parent(seed, credit=-outcome.fitness))
     assert f"solved {len(solved)}/3 training tasks" in summary
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_preferred_operators_reach_the_sandboxed_search(suite, pool):
+    with pytest.raises(ValueError, match="lazy and preferred go with search gbfs"):
+        config(suite, search="ehc", preferred=True)
+    lazy = PlanningTask(config(suite, lazy=True), pool)
+    pref = PlanningTask(config(suite, preferred=True), pool)
+    assert pref.config.lazy and "preferred operators" in pref.describe()
+    (seed,) = pref.seeds()["heuristic"]  # goal count as a genome: compiled, so helpful
+    assert isinstance(heuristic_from_source(seed.source), CompiledGenome)
+    assert parse_terms(seed.source) == [("goals", 1.0)]
+    expanded = {}
+    for name, task in (("lazy", lazy), ("pref", pref)):
+        outcome = task.evaluate({"heuristic": [seed.with_id(1)]}, "train")
+        assert outcome.ok and any(r.solved for r in outcome.records), name
+        expanded[name] = [r.expanded for r in outcome.records]
+    # the same goal count, searched without and with h_FF's helpful actions
+    assert expanded["lazy"] != expanded["pref"]
 
 
 CONSTANT = "def h(state, task):\n    return 0\n"

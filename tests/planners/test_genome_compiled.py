@@ -9,9 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_apps import command_app
 from pddl_tasks import TRANSPORT_DOMAIN, TRANSPORT_PROBLEM, read_pddl
+from typer.testing import CliRunner
 
 from ahd.planners import greedy_best_first_search, ground
+from ahd.planners.cli import register
 from ahd.planners.directness import sample_states
 from ahd.planners.domains import DOMAINS, write_suite
 from ahd.planners.evolve_export import export_heuristic
@@ -25,6 +28,8 @@ from ahd.planners.heuristics import (
     state_function,
 )
 from ahd.planners.heuristics import genome as genome_module
+from ahd.planners.heuristics.builtin import GENOME, GOALCOUNT, evaluate
+from ahd.planners.heuristics.relaxed import S_NPLAN
 from ahd.planners.validate import validate_plan
 
 
@@ -114,19 +119,51 @@ def test_only_an_unedited_rendering_compiles(suite, tmp_path):
     assert isinstance(load_heuristic(str(path), compiled=False), PythonHeuristic)
 
 
-def test_an_hff_term_gives_preferred_operators(suite):
+def test_preferred_operators_come_from_h_ff_with_or_without_an_h_ff_term(suite):
     task = planning_task(suite, "ferry")
     catalogue = task.profile.catalogue
     prep = task.prepared("train")[-1]
-    with_ff = heuristic_from_source(render([("relaxed(hff)", 1.0), ("goals", 0.5)], catalogue))
-    assert with_ff.helpful
-    out = greedy_best_first_search(prep.task, with_ff, lazy=True, preferred=True)
-    assert out.status == "solved"
-    names = [prep.task.op_name(o) for o in out.plan]
-    assert validate_plan(prep.lifted.domain_file, prep.lifted.problem_file, names).valid
-    without = heuristic_from_source(render([("goals", 1.0)], catalogue))
+    for terms in ([("relaxed(hff)", 1.0), ("goals", 0.5)], [("goals", 1.0)]):
+        genome = heuristic_from_source(render(terms, catalogue))
+        out = greedy_best_first_search(prep.task, genome, lazy=True, preferred=True)
+        assert out.status == "solved", terms
+        names = [prep.task.op_name(o) for o in out.plan]
+        assert validate_plan(prep.lifted.domain_file, prep.lifted.problem_file, names).valid
+        # the relaxed plan extracted for helpful actions alone does not change h
+        bits, arrays = prep.task.init_bits, prep.task.arrays()
+        values = [evaluate(GENOME, bits, arrays, genome.scratch(prep.task, helpful=h))
+                  for h in (False, True)]
+        assert values[0] == values[1] > 0
+    goals = heuristic_from_source(render([("goals", 1.0)], catalogue))
+    plain, helpful = goals.scratch(prep.task), goals.scratch(prep.task, helpful=True)
+    assert evaluate(GENOME, bits, arrays, helpful) == evaluate(GOALCOUNT, bits, arrays, plain)
+    evaluate(GENOME, bits, arrays, plain)
+    assert helpful[S_NPLAN][0] > 0 and plain[S_NPLAN][0] == 0  # a relaxed plan only if asked
+    python = heuristic_from_source(render([("goals", 1.0)], catalogue), compiled=False)
     with pytest.raises(ValueError, match="preferred operators"):
-        greedy_best_first_search(prep.task, without, lazy=True, preferred=True)
+        greedy_best_first_search(prep.task, python, lazy=True, preferred=True)
+
+
+def test_ahd_plan_runs_an_exported_genome_with_preferred_operators(suite, tmp_path):
+    task = planning_task(suite, "ferry")
+    catalogue = task.profile.catalogue
+    genome = export_heuristic(render([("goals", 1.0), ("misplaced(at)", 0.5)], catalogue),
+                              tmp_path / "g", "ferry", ["Run: test"])
+    python = tmp_path / "python.py"
+    python.write_text("def h(state, task):\n    return len(task.goal - state)\n")
+    prep = task.prepared("train")[-1]
+    app, runner = command_app(register), CliRunner()
+    files = [prep.lifted.domain_file, prep.lifted.problem_file]
+
+    def plan(heuristic: Path) -> str:
+        result = runner.invoke(app, ["plan", *map(str, files), "--heuristic", str(heuristic),
+                                     "--lazy", "--preferred", "--time", "60s"])
+        return result.output
+
+    assert plan(genome).startswith("solved")
+    refused = plan(python)
+    assert refused.startswith("error") and "runs as Python: preferred operators" in refused
+    assert "Traceback" not in refused
 
 
 def test_distance_tables_over_the_budget_fall_back_to_python(suite, monkeypatch):
