@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .api import heuristic_task
-from .base import BuiltinHeuristic, PythonHeuristic
+from .base import BuiltinHeuristic, HeuristicError, PythonHeuristic
 from .builtin import GENOME
 from .genome_kernel import AGENT_DIST, CHAIN, GOAL_DIST, HADD, HFF, LINEAR, PLAN, WORK_HEADER
 from .relaxed import scratch
@@ -57,7 +57,16 @@ class CompiledGenome(BuiltinHeuristic):
         return True
 
     def scratch(self, task: Task, helpful: bool = False) -> tuple:
-        return scratch(task, genome=genome_tables(self.terms, self.features, task, helpful))
+        """Raises :class:`GenomeTooLarge`, or :class:`HeuristicError` when the features'
+        specification does not fit the task (a hand-made tag line)."""
+        try:
+            tables = genome_tables(self.terms, self.features, task, helpful)
+        except GenomeTooLarge:
+            raise
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise HeuristicError(f"{self.name}: its features do not fit this task "
+                                 f"({type(exc).__name__}: {exc})") from exc
+        return scratch(task, genome=tables)
 
     def as_python(self) -> PythonHeuristic:
         """The rendered module it was read from, run as Python (executes ``source``)."""

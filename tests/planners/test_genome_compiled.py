@@ -19,7 +19,7 @@ from ahd.planners.directness import sample_states
 from ahd.planners.domains import DOMAINS, write_suite
 from ahd.planners.evolve_export import export_heuristic
 from ahd.planners.evolve_task import PlanningTask, PlanningTaskConfig
-from ahd.planners.features import analyse, parse_genome, render
+from ahd.planners.features import Feature, analyse, parse_genome, render
 from ahd.planners.heuristics import (
     CompiledGenome,
     PythonHeuristic,
@@ -29,6 +29,7 @@ from ahd.planners.heuristics import (
 )
 from ahd.planners.heuristics import genome as genome_module
 from ahd.planners.heuristics.builtin import GENOME, GOALCOUNT, evaluate
+from ahd.planners.heuristics.genome import compiled_genome
 from ahd.planners.heuristics.relaxed import S_NPLAN
 from ahd.planners.validate import validate_plan
 
@@ -177,3 +178,15 @@ def test_distance_tables_over_the_budget_fall_back_to_python(suite, monkeypatch)
     monkeypatch.setattr(genome_module, "MAX_DIST_ENTRIES", 0)
     slow = greedy_best_first_search(prep.task, heuristic_from_source(source))
     assert fast.status == slow.status == "solved" and fast.expanded == slow.expanded
+
+
+def test_features_that_do_not_fit_the_task_are_an_error_not_a_crash(tmp_path):
+    lifted = read_pddl(tmp_path, TRANSPORT_DOMAIN, TRANSPORT_PROBLEM)
+    task = ground(lifted)
+    catalogue = analyse([lifted], task.static_atoms).catalogue
+    good = catalogue["goal_dist(at,road,u)"]
+    bad = Feature(good.kind, good.args, tuple(
+        (k, (("in", 5, 1),) if k == "carriers" else v) for k, v in good.spec))
+    genome = compiled_genome("odd", [(good.key, 1.0)], [bad])
+    out = greedy_best_first_search(task, genome)
+    assert out.status == "error" and "do not fit this task" in out.error
