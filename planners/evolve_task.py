@@ -511,6 +511,11 @@ class PlanningTask:
             f"Held-out tasks solved: {won}/{n_val} (goal count {seed_solved}/{n_val}); limits "
             f"{c.max_expansions} expansions, {c.time_limit:g} s per task",
         ]
+        if c.lazy or c.landmarks or c.search != "gbfs":
+            flags = ("--search ehc" if c.search != "gbfs" else
+                     " ".join(f for f, on in (("--lazy", c.lazy), ("--preferred", c.preferred),
+                                              ("--landmarks", c.landmarks)) if on))
+            header.append(f"Evolved for the search of: ahd plan ... {flags}")
         out.exported = export_heuristic(cand.source, Path(run_dir) / "generated",
                                         self.domain_name, header)
         out.fields.update(winner_id=cid, winner_round=w.round, winner_train=w.fitness,
