@@ -1,7 +1,7 @@
 # --------------------------------------------------------------------------------------------------
-# Exported by ahd evolve on 2026-12-03 18:24 UTC.
-# Run: runs/plan-rovers   Domain: rovers   Candidate: 15   Round: 4
-# Held-out tasks solved: 28/32 (goal count 25/32); limits 20000 expansions, 2 s per task
+# Exported by ahd evolve on 2026-12-07 11:44 UTC.
+# Run: /tmp/evo/plan-rovers   Domain: rovers   Candidate: 224   Round: 60
+# Held-out tasks solved: 32/32 (goal count 32/32); limits 20000 expansions, 2 s per task
 # Usage:
 #   ahd plan DOMAIN.pddl PROBLEM.pddl --heuristic THIS_FILE.py
 #   ahd.planners.solve(domain, problem, heuristic='THIS_FILE.py')
@@ -9,95 +9,58 @@
 
 """Weighted sum of domain features (ahd offline planning proposer).
 
-h = 0.681 * goals + 1 * agent_dist(at,visible,u,min) + 1 * count(at_soil_sample,+)
+h = 0.152 * relaxed(hff) + 0.33 * count(have_rock_analysis,-) + 0.0381 * count(calibrated,+) + 1 * count(have_image,-) + 0.0872 * count(full,-) + 0.336 * goal_pred(communicated_rock_data)
 """
-# ahd-terms: [["goals", 0.681], ["agent_dist(at,visible,u,min)", 1.0], ["count(at_soil_sample,+)", 1.0]]
+# ahd-terms: [["relaxed(hff)", 0.152], ["count(have_rock_analysis,-)", 0.33], ["count(calibrated,+)", 0.0381], ["count(have_image,-)", 1.0], ["count(full,-)", 0.0872], ["goal_pred(communicated_rock_data)", 0.336]]
+# ahd-features: {"relaxed(hff)": ["relaxed", ["hff"], []], "count(have_rock_analysis,-)": ["count", ["have_rock_analysis", "-"], []], "count(calibrated,+)": ["count", ["calibrated", "+"], []], "count(have_image,-)": ["count", ["have_image", "-"], []], "count(full,-)": ["count", ["full", "-"], []], "goal_pred(communicated_rock_data)": ["goal_pred", ["communicated_rock_data"], []]}
 
-W_GOALS = 0.681
-W_AGENT_DIST_AT_VISIBLE_U_MIN = 1.0
-W_COUNT_AT_SOIL_SAMPLE = 1.0
+from ahd.planners.features import relaxed_plan_length
 
-
-def _distances(adj, memo, source):
-    """Shortest edge counts from ``source`` in ``adj`` (breadth-first, memoised per task)."""
-    dist = memo.get(source)
-    if dist is None:
-        dist = {source: 0}
-        frontier = [source]
-        while frontier:
-            following = []
-            for x in frontier:
-                for y in adj.get(x, ()):
-                    if y not in dist:
-                        dist[y] = dist[x] + 1
-                        following.append(y)
-            frontier = following
-        memo[source] = dist
-    return dist
+W_RELAXED_HFF = 0.152
+W_COUNT_HAVE_ROCK_ANALYSIS = 0.33
+W_COUNT_CALIBRATED = 0.0381
+W_COUNT_HAVE_IMAGE = 1.0
+W_COUNT_FULL = 0.0872
+W_GOAL_PRED_COMMUNICATED_ROCK_DATA = 0.336
 
 
 def init(task):
     data = task.data
-    adj = {}
-    for a in task.static_facts:
-        if a[0] in ('visible',):
-            if a[0] == 'visible' and len(a) > 2:
-                adj.setdefault(a[1], set()).add(a[2])
-                adj.setdefault(a[2], set()).add(a[1])
-    data["f_agent_dist_at_visible_u_min_adj"] = adj
-    data["f_agent_dist_at_visible_u_min_memo"] = {}
-    data["f_agent_dist_at_visible_u_min_far"] = len(adj) + 1
-    nodes = set(data["f_agent_dist_at_visible_u_min_adj"])
-    data["f_agent_dist_at_visible_u_min_nodes"] = nodes
-    static_at = {}
-    for a in task.static_facts:
-        if len(a) == 3 and a[2] in nodes:
-            static_at.setdefault(a[1], set()).add(a[2])
-    data["f_agent_dist_at_visible_u_min_static"] = static_at
-    data["f_agent_dist_at_visible_u_min_objs"] = {x for g in task.goal for x in g[1:]} - nodes
-    data["f_agent_dist_at_visible_u_min_agents"] = set(task.objects_of('rover'))
+    data["f_count_have_rock_analysis"] = sum(1 for a in task.facts if a[0] == 'have_rock_analysis')
+    data["f_count_have_image"] = sum(1 for a in task.facts if a[0] == 'have_image')
+    data["f_count_full"] = sum(1 for a in task.facts if a[0] == 'full')
+    data["f_goal_pred_communicated_rock_data"] = [g for g in task.goal if g[0] == 'communicated_rock_data']
 
 
-def f_goals(state, task):
-    """goals"""
-    return len(task.goal - state) + len(task.goal_negative & state)
+def f_relaxed_hff(state, task):
+    """relaxed(hff)"""
+    return relaxed_plan_length(state, task)
 
 
-def f_agent_dist_at_visible_u_min(state, task):
-    """agent_dist(at,visible,u,min)"""
-    data = task.data
-    adj, memo, far = data["f_agent_dist_at_visible_u_min_adj"], data["f_agent_dist_at_visible_u_min_memo"], data["f_agent_dist_at_visible_u_min_far"]
-    nodes, objs = data["f_agent_dist_at_visible_u_min_nodes"], data["f_agent_dist_at_visible_u_min_objs"]
-    agents = data["f_agent_dist_at_visible_u_min_agents"]
-    starts, placed = [], {}
-    for a in state:
-        if a[0] == 'at' and len(a) == 3 and a[1] in agents:
-            starts.append(a[2])
-        elif len(a) == 3 and a[1] in objs and a[2] in nodes:
-            placed.setdefault(a[1], []).append(a[2])
-    if not starts:
-        return 0
-    targets = set()
-    for g in task.goal:
-        if g in state:
-            continue
-        for x in g[1:]:
-            if x in nodes:
-                targets.add(x)
-            else:
-                targets.update(placed.get(x, ()))
-                targets.update(data["f_agent_dist_at_visible_u_min_static"].get(x, ()))
-    if not targets:
-        return 0
-    tables = [_distances(adj, memo, s) for s in starts]
-    best = [min(t.get(x, far) for t in tables) for x in targets]
-    return min(best)
+def f_count_have_rock_analysis(state, task):
+    """count(have_rock_analysis,-)"""
+    return task.data["f_count_have_rock_analysis"] - sum(1 for a in state if a[0] == 'have_rock_analysis')
 
 
-def f_count_at_soil_sample(state, task):
-    """count(at_soil_sample,+)"""
-    return sum(1 for a in state if a[0] == 'at_soil_sample')
+def f_count_calibrated(state, task):
+    """count(calibrated,+)"""
+    return sum(1 for a in state if a[0] == 'calibrated')
+
+
+def f_count_have_image(state, task):
+    """count(have_image,-)"""
+    return task.data["f_count_have_image"] - sum(1 for a in state if a[0] == 'have_image')
+
+
+def f_count_full(state, task):
+    """count(full,-)"""
+    return task.data["f_count_full"] - sum(1 for a in state if a[0] == 'full')
+
+
+def f_goal_pred_communicated_rock_data(state, task):
+    """goal_pred(communicated_rock_data)"""
+    return sum(1 for g in task.data["f_goal_pred_communicated_rock_data"] if g not in state)
 
 
 def h(state, task):
-    return W_GOALS * f_goals(state, task) + W_AGENT_DIST_AT_VISIBLE_U_MIN * f_agent_dist_at_visible_u_min(state, task) + W_COUNT_AT_SOIL_SAMPLE * f_count_at_soil_sample(state, task)
+    return W_RELAXED_HFF * f_relaxed_hff(state, task) + W_COUNT_HAVE_ROCK_ANALYSIS * f_count_have_rock_analysis(state, task) + W_COUNT_CALIBRATED * f_count_calibrated(state, task) + W_COUNT_HAVE_IMAGE * f_count_have_image(state, task) + W_COUNT_FULL * f_count_full(state, task) + W_GOAL_PRED_COMMUNICATED_ROCK_DATA * f_goal_pred_communicated_rock_data(state, task)
