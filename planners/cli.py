@@ -69,6 +69,7 @@ def _plan(
 ) -> None:
     """The body of :func:`plan_command` (the same arguments)."""
     from ahd.planners import HEURISTICS, PlanningInputError, solve
+    from ahd.planners.heuristics import compiled_file
     from ahd.user_file import UserFileFailure
 
     _check_ranges(time, memory, max_expansions)
@@ -100,7 +101,7 @@ def _plan(
         # A user's file runs in a sandbox child; built-in heuristics are trusted and run here,
         # and so does the loader's error for a name that is neither (nothing of it runs), and
         # a file that is a rendered genome: it runs compiled, none of its code is executed.
-        genome = None if heuristic in HEURISTICS else _compiled_file(heuristic)
+        genome = None if heuristic in HEURISTICS else compiled_file(heuristic)
         if genome is not None:
             result = solve(domain, problem, **{**options, "heuristic": genome})
         elif (heuristic not in HEURISTICS and heuristic.endswith(".py")
@@ -141,20 +142,6 @@ def _check_ranges(time: str, memory: float | None, max_expansions: int | None) -
         _fail(f"--memory must be a positive number of MiB, got {memory:g}")
     if max_expansions is not None and max_expansions < 0:
         _fail(f"--max-expansions must be at least 0, got {max_expansions}")
-
-
-def _compiled_file(heuristic: str) -> object | None:
-    """The :class:`~ahd.planners.heuristics.CompiledGenome` of a heuristic file that is
-    exactly a rendered genome (the offline proposer's, ``generated/``), else ``None``."""
-    path = Path(heuristic)
-    if path.suffix != ".py" or not path.is_file():
-        return None
-    from ahd.planners.heuristics import compiled_from_source
-
-    try:
-        return compiled_from_source(path.read_text(encoding="utf-8"), path.stem)
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def _check_heuristic(heuristic: str) -> None:

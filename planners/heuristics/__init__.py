@@ -34,7 +34,7 @@ __all__ = [
     "HEURISTICS", "DESCRIPTIONS", "ActionSchema", "BuiltinHeuristic", "CompiledGenome",
     "Heuristic",
     "HeuristicError", "HeuristicTask", "Operator", "PythonHeuristic", "check_value",
-    "describe_exception", "evaluate_heuristic",
+    "compiled_file", "describe_exception", "evaluate_heuristic",
     "heuristic_from_source", "heuristic_task", "load_heuristic", "state_function",
 ]
 
@@ -57,6 +57,19 @@ def compiled_from_source(source: str, name: str) -> CompiledGenome | None:
 
     genome = parse_genome(source)
     return None if genome is None else compiled_genome(name, *genome, source=source)
+
+
+def compiled_file(path: str | Path) -> CompiledGenome | None:
+    """:func:`compiled_from_source` of a ``.py`` file, ``None`` for anything else (a file
+    that cannot be read included: importing it reports why). Reading is all it does, so
+    callers that must not run a user's code (``ahd plan``) may call it outside a sandbox."""
+    path = Path(path)
+    if path.suffix != ".py" or not path.is_file():
+        return None
+    try:
+        return compiled_from_source(path.read_text(encoding="utf-8"), path.stem)
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def heuristic_from_source(source: str, name: str = "python", filename: str = "<heuristic>",
@@ -116,13 +129,9 @@ def load_heuristic(spec: str | Heuristic, compiled: bool = True) -> Heuristic:
         )
     if not path.is_file():
         raise HeuristicError(f"{spec}: no such heuristic file")
-    if compiled:
-        try:
-            genome = compiled_from_source(path.read_text(encoding="utf-8"), path.stem)
-        except (OSError, UnicodeDecodeError):
-            genome = None  # the import below says what is wrong with the file
-        if genome is not None:
-            return genome
+    genome = compiled_file(path) if compiled else None
+    if genome is not None:
+        return genome
     module_name = f"ahd_heuristic_{path.stem}_{next(_LOADED)}"
     mspec = importlib.util.spec_from_file_location(module_name, path)
     if mspec is None or mspec.loader is None:

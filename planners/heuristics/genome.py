@@ -3,9 +3,9 @@
 :class:`CompiledGenome` is what ``ahd plan --heuristic FILE``, the sandbox and the evolution
 run instead of a rendered module's Python when the file is exactly what
 :func:`ahd.planners.feature_render.render` writes for its genome (see
-:func:`ahd.planners.feature_render.compiled_genome`): the same values (a test compares them
-state by state), about the cost of a built-in heuristic, and helpful actions for preferred
-operators when the genome has an h_FF term. :func:`genome_tables` reads, per task, what each
+:func:`ahd.planners.feature_render.parse_genome`): the same values (a test compares them
+state by state), about the cost of a built-in heuristic, and h_FF's helpful actions for
+preferred operators. :func:`genome_tables` reads, per task, what each
 feature needs from the Python rendering's point of view (the heuristic task of
 :mod:`.api`), so both agree by construction on which atoms count.
 """

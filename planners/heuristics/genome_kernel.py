@@ -253,35 +253,38 @@ def _agent_dist(bits: np.ndarray, S: tuple, lo: int) -> float:
 
 @njit(cache=True)
 def genome_value(bits: np.ndarray, T: tuple, S: tuple) -> float:
-    """``sum(weight * feature)`` of the genome in ``S``'s genome slots, in term order.
+    """``sum(weight * feature)`` of the genome in ``S``'s genome slots, summed in term order
+    (as the Python rendering sums, so the values are equal to the last bit).
 
-    The relaxed terms are evaluated after the others, h_FF last, so its relaxed plan is the
-    one the search reads helpful actions from.
+    The relaxed heuristics are evaluated first, h_FF after h_add (each exploration resets the
+    relaxed plan), so h_FF's plan is the one the search reads helpful actions from; the other
+    features do not touch the relaxed scratch.
     """
     kind, w, ptr, gi = S[S_G_KIND], S[S_G_W], S[S_G_PTR], S[S_G_INT]
     k = kind.shape[0]
-    vals = np.empty(k, dtype=np.float64)
-    hadd = -1.0
-    hff = -1.0
+    hadd = 0.0
+    hff = 0.0
     for t in range(k):
-        c = kind[t]
-        if c == LINEAR:
-            vals[t] = _linear(bits, gi, ptr[t], ptr[t + 1])
-        elif c == CHAIN:
-            vals[t] = _chain(bits, S, ptr[t])
-        elif c == GOAL_DIST:
-            vals[t] = _goal_dist(bits, S, ptr[t])
-        elif c == AGENT_DIST:
-            vals[t] = _agent_dist(bits, S, ptr[t])
-        elif c == HADD and hadd < 0:
+        if kind[t] == HADD:
             hadd = explore(bits, T, S, R_HADD)
+            break
     for t in range(k):
-        if (kind[t] == HFF or kind[t] == PLAN) and hff < 0:
+        if kind[t] == HFF or kind[t] == PLAN:
             hff = explore(bits, T, S, R_HFF)
+            break
     total = 0.0
     for t in range(k):
         c = kind[t]
-        if c != PLAN:
-            v = hadd if c == HADD else (hff if c == HFF else vals[t])
-            total += w[t] * v
+        if c == LINEAR:
+            total += w[t] * _linear(bits, gi, ptr[t], ptr[t + 1])
+        elif c == CHAIN:
+            total += w[t] * _chain(bits, S, ptr[t])
+        elif c == GOAL_DIST:
+            total += w[t] * _goal_dist(bits, S, ptr[t])
+        elif c == AGENT_DIST:
+            total += w[t] * _agent_dist(bits, S, ptr[t])
+        elif c == HADD:
+            total += w[t] * hadd
+        elif c == HFF:
+            total += w[t] * hff
     return total
