@@ -10,6 +10,7 @@ misbehaves (runs on, exits, dies) is one ``error:`` line and exit code 1.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -70,6 +71,7 @@ def _plan(
     """The body of :func:`plan_command` (the same arguments)."""
     from ahd.planners import HEURISTICS, PlanningInputError, solve
     from ahd.planners.heuristics import compiled_file
+    from ahd.planners.heuristics.genome import GenomeTooLarge
     from ahd.user_file import UserFileFailure
 
     _check_ranges(time, memory, max_expansions)
@@ -102,15 +104,20 @@ def _plan(
         # and so does the loader's error for a name that is neither (nothing of it runs), and
         # a file that is a rendered genome: it runs compiled, none of its code is executed.
         genome = None if heuristic in HEURISTICS else compiled_file(heuristic)
-        if genome is not None:
-            result = solve(domain, problem, **{**options, "heuristic": genome})
-        elif (heuristic not in HEURISTICS and heuristic.endswith(".py")
-              and Path(heuristic).is_file()):
+        result = None
+        if genome is not None:  # without its source: nothing of the file may run here
+            result = solve(domain, problem,
+                           **{**options, "heuristic": dataclasses.replace(genome, source="")})
+            if result.status == "error" and (result.error or "").startswith(
+                    GenomeTooLarge.PREFIX):
+                result = None  # too large to compile: its Python, in a sandbox child
+        if result is None and (heuristic not in HEURISTICS and heuristic.endswith(".py")
+                               and Path(heuristic).is_file()):
             from ahd.planners.plan_child import solve_with_file
 
             result = solve_with_file(domain, problem, **options,
                                      notify=lambda text: typer.echo(text, err=True))
-        else:
+        elif result is None:
             result = solve(domain, problem, **options)
     except PlanningInputError as exc:
         _fail(str(exc))

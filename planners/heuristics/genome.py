@@ -36,6 +36,9 @@ MAX_DIST_ENTRIES = 1 << 26
 class GenomeTooLarge(ValueError):
     """The genome's distance tables would not fit the budget on this task."""
 
+    #: How its message starts (``ahd plan`` looks for it in a search's error).
+    PREFIX = "the genome's distance tables would pass"
+
 
 @dataclass(frozen=True)
 class CompiledGenome(BuiltinHeuristic):
@@ -69,9 +72,13 @@ class CompiledGenome(BuiltinHeuristic):
         return scratch(task, genome=tables)
 
     def as_python(self) -> PythonHeuristic:
-        """The rendered module it was read from, run as Python (executes ``source``)."""
+        """The rendered module it was read from, run as Python (executes ``source``; raises
+        :class:`GenomeTooLarge` when it carries none, as where no code may run)."""
         from . import heuristic_from_source
 
+        if not self.source:
+            raise GenomeTooLarge(f"{GenomeTooLarge.PREFIX} {MAX_DIST_ENTRIES} entries, and "
+                                 "its Python rendering cannot run here")
         return heuristic_from_source(self.source, self.name, compiled=False)
 
 
@@ -121,7 +128,7 @@ class _Tables:
         n = len(nodes)
         self.dist_size += n * n
         if self.dist_size > MAX_DIST_ENTRIES:
-            raise GenomeTooLarge(f"distance tables over {MAX_DIST_ENTRIES} entries")
+            raise GenomeTooLarge(f"{GenomeTooLarge.PREFIX} {MAX_DIST_ENTRIES} entries")
         node_of = [-1] * len(self.obj)
         for x, i in local.items():
             node_of[self.obj[x]] = i

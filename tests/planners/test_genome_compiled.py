@@ -177,7 +177,7 @@ def test_ahd_plan_runs_an_exported_genome_with_preferred_operators(suite, tmp_pa
     assert "Traceback" not in refused
 
 
-def test_distance_tables_over_the_budget_fall_back_to_python(suite, monkeypatch):
+def test_distance_tables_over_the_budget_fall_back_to_python(suite, monkeypatch, tmp_path):
     task = planning_task(suite, "miconic")
     catalogue = task.profile.catalogue
     keys = [k for k, f in catalogue.items() if f.kind in ("goal_dist", "agent_dist")]
@@ -188,6 +188,19 @@ def test_distance_tables_over_the_budget_fall_back_to_python(suite, monkeypatch)
     monkeypatch.setattr(genome_module, "MAX_DIST_ENTRIES", 0)
     slow = greedy_best_first_search(prep.task, heuristic_from_source(source))
     assert fast.status == slow.status == "solved" and fast.expanded == slow.expanded
+    # ahd plan searches a genome file in its own process only compiled: too large, the
+    # file's Python runs in a sandbox child (where the budget is the module's default again)
+    path = export_heuristic(source, tmp_path, "miconic", ["Run: test"])
+    import ahd.planners.heuristics.genome as genome_code
+
+    def no_python(self):
+        assert not self.source, "the file's code would run in the command's process"
+        raise genome_module.GenomeTooLarge(genome_module.GenomeTooLarge.PREFIX + " 0 entries")
+
+    monkeypatch.setattr(genome_code.CompiledGenome, "as_python", no_python)
+    result = CliRunner().invoke(command_app(register), [
+        "plan", prep.lifted.domain_file, prep.lifted.problem_file, "--heuristic", str(path)])
+    assert result.output.startswith("solved"), result.output
 
 
 def test_features_that_do_not_fit_the_task_are_an_error_not_a_crash(tmp_path):
