@@ -49,7 +49,7 @@ def test_problem_runs_resumes_and_is_viewed_through_the_one_run_path(problem, tm
 
     if problem in RESUMED:
         # --resume alone: the problem and its settings come from the store.
-        invoke("evolve", "--resume", run, "--rounds", "2")
+        invoke("evolve", "--resume", run, "--rounds", "2", "--jobs", "1")
         state = json.loads((run / "state.json").read_text())
         assert state["round"] == 2
     with Store.in_run_dir(run, readonly=True) as store:
