@@ -32,14 +32,14 @@ DESCRIPTIONS = {
 }
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def blind(bits: np.ndarray, T: tuple, S: tuple) -> float:
     if is_goal(bits, T):
         return 0.0
     return float(S[S_MINCOST][0])
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def goalcount(bits: np.ndarray, T: tuple) -> float:
     goal, goal_neg = T[GOAL], T[GOAL_NEG]
     n = 0
@@ -52,7 +52,7 @@ def goalcount(bits: np.ndarray, T: tuple) -> float:
     return float(n)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def evaluate(hid: int, bits: np.ndarray, T: tuple, S: tuple) -> float:
     """Value of built-in heuristic ``hid`` on the packed state ``bits``."""
     if hid == BLIND:

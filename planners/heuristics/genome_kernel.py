@@ -56,12 +56,12 @@ S_G_KIND, S_G_W, S_G_PTR, S_G_INT, S_G_DIST, S_G_DONE, S_G_WORK = range(13, 20)
 WORK_HEADER = 3
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, _nrt=False, inline="always")
 def _region(work: np.ndarray, r: int) -> int:
     return WORK_HEADER + r * work[2]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _dist(S: tuple, g: int, a: int, b: int) -> int:
     """Edge count from node ``a`` to node ``b`` of the graph at ``g`` (``far`` if none)."""
     gi, dist, done, work = S[S_G_INT], S[S_G_DIST], S[S_G_DONE], S[S_G_WORK]
@@ -91,7 +91,7 @@ def _dist(S: tuple, g: int, a: int, b: int) -> int:
     return far if d < 0 else d
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _linear(bits: np.ndarray, gi: np.ndarray, lo: int, hi: int) -> float:
     n_minus = gi[lo + 1]
     v = gi[lo]
@@ -104,7 +104,7 @@ def _linear(bits: np.ndarray, gi: np.ndarray, lo: int, hi: int) -> float:
     return float(v)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _chain(bits: np.ndarray, S: tuple, lo: int) -> float:
     gi, work = S[S_G_INT], S[S_G_WORK]
     n_obj, n_atoms = gi[lo], gi[lo + 1]
@@ -143,7 +143,7 @@ def _chain(bits: np.ndarray, S: tuple, lo: int) -> float:
     return float(n)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _goal_dist(bits: np.ndarray, S: tuple, lo: int) -> float:
     gi, work = S[S_G_INT], S[S_G_WORK]
     g, n_where, n_carry, n_unary, n_goals = gi[lo], gi[lo + 1], gi[lo + 2], gi[lo + 3], gi[lo + 4]
@@ -192,7 +192,7 @@ def _goal_dist(bits: np.ndarray, S: tuple, lo: int) -> float:
     return float(total)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _agent_dist(bits: np.ndarray, S: tuple, lo: int) -> float:
     gi, work = S[S_G_INT], S[S_G_WORK]
     g, use_sum, n_starts, n_placed, n_goals = gi[lo], gi[lo + 1], gi[lo + 2], gi[lo + 3], gi[lo + 4]
@@ -251,7 +251,7 @@ def _agent_dist(bits: np.ndarray, S: tuple, lo: int) -> float:
     return float(total if use_sum else best_all)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def genome_value(bits: np.ndarray, T: tuple, S: tuple) -> float:
     """``sum(weight * feature)`` of the genome in ``S``'s genome slots, summed in term order
     (as the Python rendering sums, so the values are equal to the last bit).

@@ -27,7 +27,7 @@ from ..state import has, set_fact
 LM_PTR, LM_FACTS, LM_GOAL, LM_NEC_PTR, LM_NEC, LM_INIT = range(6)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, _nrt=False, inline="always")
 def _holds(bits: np.ndarray, ptr: np.ndarray, facts: np.ndarray, i: int) -> bool:
     """Landmark ``i`` is true in ``bits``: one of its facts is (a disjunction's, or its one)."""
     for k in range(ptr[i], ptr[i + 1]):
@@ -36,7 +36,7 @@ def _holds(bits: np.ndarray, ptr: np.ndarray, facts: np.ndarray, i: int) -> bool
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def landmark_count(bits: np.ndarray, parent_reached: np.ndarray, reached: np.ndarray,
                    L: tuple) -> float:
     """Write the reached set of state ``bits`` (its parent's, plus the landmarks true in it)

@@ -74,7 +74,7 @@ _NO_GENOME = (
 )
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, _nrt=False, inline="always")
 def _push(keys: np.ndarray, vals: np.ndarray, n: int, key: int, val: int) -> int:
     i = n
     keys[i] = key
@@ -89,7 +89,7 @@ def _push(keys: np.ndarray, vals: np.ndarray, n: int, key: int, val: int) -> int
     return n + 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, _nrt=False, inline="always")
 def _pop(keys: np.ndarray, vals: np.ndarray, n: int) -> int:
     """Remove the minimum (moved to index ``n - 1``); return the new size."""
     n -= 1
@@ -110,7 +110,7 @@ def _pop(keys: np.ndarray, vals: np.ndarray, n: int) -> int:
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def explore(bits: np.ndarray, T: tuple, S: tuple, mode: int) -> float:
     """h_max, h_add or h_FF (``mode``) of the packed state ``bits``; ``inf`` if unreachable."""
     pre_ptr, add_ptr, add, cost = T[PRE_PTR], T[ADD_PTR], T[ADD], T[COST]
@@ -189,7 +189,7 @@ def explore(bits: np.ndarray, T: tuple, S: tuple, mode: int) -> float:
     return float(_relaxed_plan_cost(T, S))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _relaxed_plan_cost(T: tuple, S: tuple) -> int:
     """Cost of the relaxed plan read off the best supporters (each operator counted once)."""
     pre_ptr, pre, cost, goal = T[PRE_PTR], T[PRE], T[COST], T[GOAL]
@@ -226,7 +226,7 @@ def _relaxed_plan_cost(T: tuple, S: tuple) -> int:
     return h
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def mark_helpful(bits: np.ndarray, T: tuple, S: tuple) -> int:
     """Set ``S[S_MARK][o] = 1`` for the helpful actions of the state h_FF last evaluated
     (``bits``): the operators of its relaxed plan that are applicable there (Hoffmann &
@@ -242,7 +242,7 @@ def mark_helpful(bits: np.ndarray, T: tuple, S: tuple) -> int:
     return k
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def clear_helpful(S: tuple) -> None:
     marked, mark = S[S_MARKED], S[S_MARK]
     for i in range(S[S_NPLAN][0]):

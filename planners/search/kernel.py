@@ -50,14 +50,14 @@ QUEUE_PRIO = (PRIO, PPRIO, PRIO2, PPRIO2)
 BOOST = 1000
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, _nrt=False, inline="always")
 def _before(ekey: np.ndarray, a: int, b: int, lifo: bool) -> bool:
     if ekey[a] != ekey[b]:
         return ekey[a] < ekey[b]
     return a > b if lifo else a < b
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def heap_push(heap: np.ndarray, ekey: np.ndarray, n: int, e: int, lifo: bool) -> int:
     i = n
     heap[i] = e
@@ -70,7 +70,7 @@ def heap_push(heap: np.ndarray, ekey: np.ndarray, n: int, e: int, lifo: bool) ->
     return n + 1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def heap_pop(heap: np.ndarray, ekey: np.ndarray, n: int, lifo: bool) -> int:
     """Remove the first entry; it is left at ``heap[n - 1]``."""
     n -= 1
@@ -89,7 +89,7 @@ def heap_pop(heap: np.ndarray, ekey: np.ndarray, n: int, lifo: bool) -> int:
     return heap[n]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def lookup(SP: tuple, bits: np.ndarray, h: np.uint64) -> tuple[int, int]:
     """``(node, slot)``: the node holding ``bits`` (or -1) and the table slot probed last."""
     table, states, shash = SP[SP_TABLE], SP[SP_STATES], SP[SP_HASH]
@@ -111,7 +111,7 @@ def lookup(SP: tuple, bits: np.ndarray, h: np.uint64) -> tuple[int, int]:
         slot = (slot + 1) & mask
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def rebuild_table(table: np.ndarray, shash: np.ndarray, n_nodes: int) -> None:
     """Re-insert nodes ``0..n_nodes-1`` into an empty (all -1) table of a new size."""
     mask = table.shape[0] - 1
@@ -122,7 +122,7 @@ def rebuild_table(table: np.ndarray, shash: np.ndarray, n_nodes: int) -> None:
         table[slot] = m
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def insert_node(SP: tuple, bits: np.ndarray, h: np.uint64, slot: int, parent: int, op: int) -> int:
     ctr = SP[SP_CTR]
     m = ctr[N_NODES]
@@ -138,7 +138,7 @@ def insert_node(SP: tuple, bits: np.ndarray, h: np.uint64, slot: int, parent: in
     return m
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _push_entry(SP: tuple, node: int, op: int, lifo: bool, landmarks: bool,
                 preferred: bool) -> None:
     """One open-list entry keyed by ``node``'s values: into the regular list (and the one by
@@ -161,7 +161,7 @@ def _push_entry(SP: tuple, node: int, op: int, lifo: bool, landmarks: bool,
             ctr[PHEAP2_SIZE] = heap_push(SP[SP_PHEAP2], ekey2, ctr[PHEAP2_SIZE], e, lifo)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _count_landmarks(SP: tuple, m: int, L: tuple) -> None:
     """``hval2[m]``: the landmark count, which also records the node's reached landmarks
     from its parent's (the same every time it is computed)."""
@@ -171,7 +171,7 @@ def _count_landmarks(SP: tuple, m: int, L: tuple) -> None:
     SP[SP_HVAL2][m] = landmark_count(SP[SP_STATES][m], parent, lmr[m], L)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _progress(SP: tuple, m: int, landmarks: bool) -> bool:
     """Record ``m`` as the best node so far by either value; whether it is."""
     ctr, hval = SP[SP_CTR], SP[SP_HVAL]
@@ -187,7 +187,7 @@ def _progress(SP: tuple, m: int, landmarks: bool) -> bool:
     return better
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _pop(SP: tuple, lifo: bool) -> int:
     """The next entry from the open list of least priority (ties: the earlier list), or -1
     when all are empty; that list's priority goes up by one."""
@@ -206,7 +206,7 @@ def _pop(SP: tuple, lifo: bool) -> int:
     return e
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def run(
     T: tuple, HS: tuple, SP: tuple, hid: int, lazy: bool, lifo: bool, budget: int, limit: int,
     preferred: bool, landmarks: bool, L: tuple,
