@@ -13,6 +13,7 @@ Semantics kept exactly:
 * negated fluent atoms stay as negative preconditions (dropped when the atom can never be true);
 * a delete of an atom the same action adds is dropped (add wins, as in PDDL);
 * operators that cannot change any state (all adds already required, no deletes) are dropped.
+* operators that cannot help reach the goal are dropped (relevance analysis, see ``_relevant``).
 
 Orders are deterministic (sorted objects, schemas in name order, atoms in discovery order), so
 fact and operator numbering, and with them search tie-breaking, never depend on string hashing.
@@ -43,7 +44,8 @@ def reachable_actions(lifted: LiftedTask) -> list[tuple[str, tuple[str, ...]]]:
     return [(lifted.schemas[a[0]].name, a[1:]) for a in actions]
 
 
-def ground(lifted: LiftedTask, deadline: float | None = None) -> Task:
+def ground(lifted: LiftedTask, deadline: float | None = None, *,
+           relevant_only: bool = True) -> Task:
     """Relaxed-reachable STRIPS grounding of ``lifted``.
 
     Parameters
@@ -52,6 +54,10 @@ def ground(lifted: LiftedTask, deadline: float | None = None) -> Task:
         Output of :func:`ahd.planners.pddl_io.read_task`.
     deadline : float, optional
         ``time.monotonic()`` value after which grounding stops with :class:`SearchTimeout`.
+    relevant_only : bool
+        Drop the operators that cannot help reach the goal (see ``_relevant``); ``False``
+        keeps every reachable operator (for studying a task's whole state space, dead ends
+        included).
 
     Returns
     -------
@@ -66,12 +72,7 @@ def ground(lifted: LiftedTask, deadline: float | None = None) -> Task:
     fid = {a: i for i, a in enumerate(atoms)}
     builders = [_op_builder(s, g.fluent_preds) for s in lifted.schemas]
 
-    pre_flat: list[int] = []
-    neg_flat: list[int] = []
-    add_flat: list[int] = []
-    del_flat: list[int] = []
-    pre_ptr, neg_ptr, add_ptr, del_ptr = [0], [0], [0], [0]
-    op_schema, op_args, costs = [], [], []
+    ops: list[tuple] = []  # (pre, neg, add, dele, schema, binding, cost)
     for i, act in enumerate(actions):
         if i % CHECK_EVERY == 0 and deadline is not None and time.monotonic() > deadline:
             raise SearchTimeout("time limit reached while grounding")
@@ -90,18 +91,8 @@ def ground(lifted: LiftedTask, deadline: float | None = None) -> Task:
             dele = sorted(set(dele).difference(add))
         if not dele and set(add).issubset(pre):
             continue  # changes nothing
-        if lifted.use_costs:
-            costs.append(_cost(lifted, si, binding))
-        pre_flat += pre
-        pre_ptr.append(len(pre_flat))
-        neg_flat += neg
-        neg_ptr.append(len(neg_flat))
-        add_flat += add
-        add_ptr.append(len(add_flat))
-        del_flat += dele
-        del_ptr.append(len(del_flat))
-        op_schema.append(si)
-        op_args.append(binding)
+        cost = _cost(lifted, si, binding) if lifted.use_costs else 1
+        ops.append((pre, neg, add, dele, si, binding, cost))
 
     unsolvable = None
     goal, goal_neg = [], []
@@ -122,21 +113,23 @@ def ground(lifted: LiftedTask, deadline: float | None = None) -> Task:
             goal_neg.append(fid[atom])
 
     init = [fid[a] for a in sorted(lifted.init) if a in fid]
+    relevant = _relevant(ops, goal, goal_neg) if relevant_only else range(len(ops))
 
-    def arr(values: list[int], dtype: type = np.int32) -> np.ndarray:
-        return np.array(values, dtype=dtype)
+    def flat(k: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = [ops[o][k] for o in relevant]
+        ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum([len(r) for r in rows])
+        return ptr, np.array([x for r in rows for x in r], dtype=np.int32)
 
-    n_ops = len(op_args)
+    (pre_ptr, pre), (neg_ptr, neg), (add_ptr, add), (del_ptr, dele) = map(flat, range(4))
     task = Task(
         lifted=lifted,
         atoms=atoms,
-        op_schema=np.array(op_schema, dtype=np.int32),
-        op_args=op_args,
-        pre_ptr=arr(pre_ptr, np.int64), pre=arr(pre_flat),
-        neg_ptr=arr(neg_ptr, np.int64), neg=arr(neg_flat),
-        add_ptr=arr(add_ptr, np.int64), add=arr(add_flat),
-        del_ptr=arr(del_ptr, np.int64), dele=arr(del_flat),
-        cost=arr(costs, np.int64) if lifted.use_costs else np.ones(n_ops, dtype=np.int64),
+        op_schema=np.array([ops[o][4] for o in relevant], dtype=np.int32),
+        op_args=[ops[o][5] for o in relevant],
+        pre_ptr=pre_ptr, pre=pre, neg_ptr=neg_ptr, neg=neg,
+        add_ptr=add_ptr, add=add, del_ptr=del_ptr, dele=dele,
+        cost=np.array([ops[o][6] for o in relevant], dtype=np.int64),
         init=np.array(init, dtype=np.int32),
         goal=np.array(sorted(set(goal)), dtype=np.int32),
         goal_neg=np.array(sorted(set(goal_neg)), dtype=np.int32),
@@ -146,10 +139,57 @@ def ground(lifted: LiftedTask, deadline: float | None = None) -> Task:
     task.stats.update(
         ground_time=time.perf_counter() - t0,
         reachable_actions=len(actions),
-        operators=n_ops,
+        operators=len(relevant),
+        irrelevant_operators=len(ops) - len(relevant),
         facts=len(atoms),
     )
     return task
+
+
+def _relevant(ops: list[tuple], goal: list[int], goal_neg: list[int]) -> list[int]:
+    """Indices of the operators that can matter for reaching the goal (Fast Downward's
+    relevance analysis, on facts).
+
+    A fact is relevant true if the goal or a relevant operator's precondition needs it true,
+    relevant false if one needs it false; an operator is relevant if it adds a fact relevant
+    true or deletes one relevant false. Dropping the others keeps every plan: the remaining
+    operators' preconditions and the goal only get easier without them (they never add a
+    fact needed true nor delete one needed false), so a plan minus its irrelevant steps is
+    still a plan, and no more expensive. States keep every fact, so any heuristic sees the
+    same states; only successors that cannot help are gone (Rovers and Satellite lose a
+    third of their operators and of their successors).
+    """
+    n = 1 + max((x for op in ops for part in op[:4] for x in part), default=-1)
+    n = max(n, 1 + max(goal + goal_neg, default=-1))
+    need_true = np.zeros(n, dtype=bool)
+    need_false = np.zeros(n, dtype=bool)
+    need_true[goal] = True
+    need_false[goal_neg] = True
+    adders: dict[int, list[int]] = {}
+    deleters: dict[int, list[int]] = {}
+    for o, (_, _, add, dele, *_rest) in enumerate(ops):
+        for f in add:
+            adders.setdefault(f, []).append(o)
+        for f in dele:
+            deleters.setdefault(f, []).append(o)
+    keep = np.zeros(len(ops), dtype=bool)
+    stack = [(f, True) for f in goal] + [(f, False) for f in goal_neg]
+    while stack:
+        f, true = stack.pop()
+        for o in (adders if true else deleters).get(f, ()):
+            if keep[o]:
+                continue
+            keep[o] = True
+            pre, neg = ops[o][0], ops[o][1]
+            for p in pre:
+                if not need_true[p]:
+                    need_true[p] = True
+                    stack.append((p, True))
+            for p in neg:
+                if not need_false[p]:
+                    need_false[p] = True
+                    stack.append((p, False))
+    return [o for o in range(len(ops)) if keep[o]]
 
 
 def _op_builder(schema: Schema, fluent: set[str]) -> Callable[[tuple, dict], tuple]:

@@ -71,7 +71,7 @@ def test_no_op_moves_are_dropped(tmp_path):
 
 
 def test_negative_and_equality_preconditions(tmp_path):
-    task = ground(lifted(tmp_path, SWITCHES_DOMAIN, SWITCHES_PROBLEM))
+    task = ground(lifted(tmp_path, SWITCHES_DOMAIN, SWITCHES_PROBLEM), relevant_only=False)
     names = op_names(task)
     assert "(switch-on hall)" not in names  # (not (= ?r hall))
     assert "(switch-on r3)" not in names  # (not (dark r3)): static, decided at grounding
@@ -173,3 +173,45 @@ def test_numbering_is_deterministic_across_hash_seeds(tmp_path):
         )
         outputs.add(out.stdout)
     assert len(outputs) == 1
+
+
+# The key opens the door only while the alarm is off. Tripping the alarm adds a fact the goal
+# needs false (no help); resetting it deletes one (help), and needs the light, so turning the
+# light on helps too. Painting helps nothing.
+ALARM_DOMAIN = """
+(define (domain alarm)
+  (:requirements :strips :negative-preconditions)
+  (:constants r1 r2)
+  (:predicates (at ?r) (link ?a ?b) (key) (open) (light) (alarm) (painted))
+  (:action move :parameters (?a ?b) :precondition (and (at ?a) (link ?a ?b))
+    :effect (and (at ?b) (not (at ?a))))
+  (:action take-key :parameters () :precondition (at r1) :effect (key))
+  (:action open-door :parameters () :precondition (and (key) (at r2) (not (alarm)))
+    :effect (open))
+  (:action trip :parameters () :precondition (at r2) :effect (alarm))
+  (:action light-on :parameters () :precondition (at r1) :effect (light))
+  (:action reset :parameters () :precondition (light) :effect (not (alarm)))
+  (:action paint :parameters () :precondition (at r1) :effect (painted)))
+"""
+ALARM_PROBLEM = """
+(define (problem a) (:domain alarm)
+  (:init (at r1) (link r1 r2) (link r2 r1) (alarm))
+  (:goal (open)))
+"""
+
+
+def test_operators_that_cannot_help_the_goal_are_dropped(tmp_path):
+    lt = lifted(tmp_path, ALARM_DOMAIN, ALARM_PROBLEM)
+    everything = ground(lt, relevant_only=False)
+    task = ground(lt)
+    assert set(op_names(everything)) - set(op_names(task)) == {"(trip)", "(paint)"}
+    assert task.stats["irrelevant_operators"] == 2
+    assert task.atoms == everything.atoms  # states keep every fact
+    # The plan needs the chain through the negative precondition: light, reset, key, door.
+    from ahd.planners.search import greedy_best_first_search
+    from ahd.planners.validate import validate_plan
+
+    out = greedy_best_first_search(task, "hff", time_limit=30)
+    plan = [task.op_name(o) for o in out.plan]
+    assert out.status == "solved" and {"(light-on)", "(reset)", "(open-door)"} <= set(plan)
+    assert validate_plan(tmp_path / "d.pddl", tmp_path / "p.pddl", plan).valid
