@@ -11,6 +11,7 @@ from ahd.problems.engine.config import LNSConfig
 from ahd.problems.engine.lns import run_lns
 from ahd.problems.generators import uniform_cvrp
 from ahd.problems.verify import verify
+from ahd.store import Store
 
 
 @pytest.mark.slow
@@ -32,11 +33,23 @@ def test_offline_run_exports_a_working_team_and_resumes(cvrp_run):
     spec = importlib.util.spec_from_file_location("exported_team", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.PROBLEM == "cvrp" and module.DESTROY and module.REPAIR
+    assert module.PROBLEM == "cvrp"
+    members = summary["winner_members"]
+    for role in ("destroy", "repair"):
+        assert getattr(module, role.upper()) == [getattr(module, f"{role}_{cid}")
+                                                 for cid in members[role]]
+    # The members the run evolved, each beside the first seed of the other role (running all
+    # eleven compiles each, 40 s; tests/problems/test_export_team.py runs whole teams).
+    with Store.in_run_dir(run_dir, readonly=True) as store:
+        evolved = {cid for ids in members.values() for cid in ids
+                   if store.get_candidate(cid).generation > 0}
+    assert evolved
     instance = uniform_cvrp(20, 3)
-    out = run_lns(instance, LNSConfig(iterations=50, seed=1), destroy=module.DESTROY,
-                  repair=module.REPAIR)
-    assert out.cost == pytest.approx(verify(instance, out.routes))
+    for cid in sorted(evolved):
+        team = {role: [getattr(module, f"{role}_{cid}")] if cid in members[role]
+                else getattr(module, role.upper())[:1] for role in ("destroy", "repair")}
+        out = run_lns(instance, LNSConfig(iterations=50, seed=1), **team)
+        assert out.cost == pytest.approx(verify(instance, out.routes))
 
     # Resumed with a larger round budget: round 0 and round 1 are not redone.
     resumed = cvrp_run.resume_output
