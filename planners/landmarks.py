@@ -83,19 +83,26 @@ class Landmarks:
         return self.facts[self.ptr[i]:self.ptr[i + 1]].tolist()
 
     def arrays(self, task: Task) -> tuple:
-        """``(ptr, facts, is_goal, nec_ptr, nec, init_reached)``: what the kernel takes."""
+        """``(ptr, facts, is_goal, nec_ptr, nec, of_ptr, of, init_reached)``: what the kernel
+        takes (``of_ptr, of``: per fact of the task, the landmarks it is a fact of)."""
         reached = np.zeros(self.n_words, dtype=np.uint64)
         init = set(task.init.tolist())
+        of: list[list[int]] = [[] for _ in range(task.n_facts)]
         for i in range(self.n):
             if init.intersection(self.facts_of(i)):
                 reached[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
-        return (self.ptr, self.facts, self.is_goal, self.nec_ptr, self.nec, reached)
+            for f in self.facts_of(i):
+                of[f].append(i)
+        of_ptr, of_flat = _csr(of, np.int32)
+        return (self.ptr, self.facts, self.is_goal, self.nec_ptr, self.nec, of_ptr, of_flat,
+                reached)
 
 
 def no_landmarks() -> tuple:
     """The kernel's landmark tuple for searches without the landmark heuristic (same types)."""
     return (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
             np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64),
+            np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64),
             np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.uint64))
 
 

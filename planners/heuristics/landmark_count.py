@@ -21,10 +21,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..state import has, set_fact
+from ..state import ADD, ADD_PTR, has, set_fact
 
 # indices into the landmark tuple (Landmarks.arrays(), or no_landmarks())
-LM_PTR, LM_FACTS, LM_GOAL, LM_NEC_PTR, LM_NEC, LM_INIT = range(6)
+LM_PTR, LM_FACTS, LM_GOAL, LM_NEC_PTR, LM_NEC, LM_OF_PTR, LM_OF, LM_INIT = range(8)
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -62,3 +62,49 @@ def landmark_count(bits: np.ndarray, parent_reached: np.ndarray, reached: np.nda
                         h += 1
                         break
     return float(h)
+
+
+@njit(cache=True, _nrt=False)
+def _future(bits: np.ndarray, reached: np.ndarray, L: tuple, i: int) -> bool:
+    """Landmark ``i`` counts in the state's value (see the module docstring)."""
+    if not has(reached, i):
+        return True
+    ptr, facts = L[LM_PTR], L[LM_FACTS]
+    if _holds(bits, ptr, facts, i):
+        return False
+    if L[LM_GOAL][i]:
+        return True
+    nec_ptr, nec = L[LM_NEC_PTR], L[LM_NEC]
+    for j in range(nec_ptr[i], nec_ptr[i + 1]):
+        if not has(reached, nec[j]):
+            return True
+    return False
+
+
+@njit(cache=True, _nrt=False)
+def mark_landmark_preferred(bits: np.ndarray, reached: np.ndarray, T: tuple, L: tuple,
+                            app: np.ndarray, k: int, mark: np.ndarray) -> int:
+    """Set ``mark[o] = 1`` for the operators among ``app[:k]`` (applicable in ``bits``) that
+    make true a fact of a landmark still counted there (``reached``: the state's reached
+    set), as LAMA's landmark heuristic prefers them (Fast Downward's ``landmark_sum(...,
+    pref=true)``). Operators already marked stay marked; returns how many this marked."""
+    add_ptr, add = T[ADD_PTR], T[ADD]
+    of_ptr, of = L[LM_OF_PTR], L[LM_OF]
+    n = 0
+    for i in range(k):
+        o = app[i]
+        if mark[o]:
+            continue
+        found = False
+        for a in range(add_ptr[o], add_ptr[o + 1]):
+            f = add[a]
+            for j in range(of_ptr[f], of_ptr[f + 1]):
+                if _future(bits, reached, L, of[j]):
+                    found = True
+                    break
+            if found:
+                break
+        if found:
+            mark[o] = 1
+            n += 1
+    return n

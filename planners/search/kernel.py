@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from ..heuristics.builtin import evaluate
-from ..heuristics.landmark_count import LM_INIT, landmark_count
+from ..heuristics.landmark_count import LM_INIT, landmark_count, mark_landmark_preferred
 from ..heuristics.relaxed import S_MARK, clear_helpful, mark_helpful
 from ..state import applicable_ops, apply_op, is_goal, state_hash
 
@@ -223,7 +223,8 @@ def run(
     priority; progress, a new best h, takes :data:`BOOST` off the preferred lists'), as in
     LAMA and Fast Downward's ``lazy_greedy(..., preferred=...)``. ``landmarks``: every node
     also gets the landmark count of ``L`` (LAMA's second heuristic), and entries also enter
-    open lists ordered by it, which join the alternation.
+    open lists ordered by it, which join the alternation; with ``preferred`` too, the operators
+    achieving a landmark it still counts are preferred beside h_FF's helpful actions.
     """
     states, hval, ctr, app = SP[SP_STATES], SP[SP_HVAL], SP[SP_CTR], SP[SP_APP]
     buf, enode, eop = SP[SP_BUF], SP[SP_ENODE], SP[SP_EOP]
@@ -279,14 +280,19 @@ def run(
                     if _progress(SP, m, landmarks) and preferred:
                         ctr[PPRIO] -= BOOST
                         ctr[PPRIO2] -= BOOST
+                    mark = HS[S_MARK]
                     if preferred:
                         mark_helpful(states[m], T, HS)
-                    mark = HS[S_MARK]
+                        if landmarks:
+                            mark_landmark_preferred(states[m], SP[SP_LMR][m], T, L, app, k,
+                                                    mark)
                     for i in range(k):
                         _push_entry(SP, m, app[i], lifo, landmarks,
                                     preferred and mark[app[i]] != 0)
                     if preferred:
                         clear_helpful(HS)
+                        for i in range(k):  # the landmark count's marks: applicable ones
+                            mark[app[i]] = 0
                     ctr[PENDING] = 0
                     work += 1
         if work >= budget or pops >= 8 * budget or (limit >= 0 and ctr[EXPANDED] >= limit):

@@ -239,3 +239,46 @@ def test_evolution_can_score_heuristics_beside_the_landmark_count(tmp_path):
     assert plain["status"] == with_landmarks["status"] == "solved"
     assert "landmarks" in task.__dict__  # found once, kept with the task
     assert with_landmarks["plan"] == ["(move a b)", "(take b)", "(move b c)", "(move c d)"]
+
+
+def _preferred(task, path):
+    """Names of the operators the landmark count prefers after ``path`` (from the initial
+    state, each state's reached set from the one before)."""
+    from ahd.planners.heuristics.landmark_count import mark_landmark_preferred
+    from ahd.planners.state import applicable_ops
+
+    lm = find_landmarks(task)
+    L = lm.arrays(task)
+    T = task.arrays()
+    ops = {task.op_name(o): o for o in range(task.n_ops)}
+    bits, parent = task.init_bits.copy(), L[-1]
+    for name in [None, *path]:
+        if name is not None:
+            nxt = bits.copy()
+            apply_op(bits, T, ops[name], nxt)
+            bits = nxt
+        reached = np.zeros(lm.n_words, dtype=np.uint64)
+        landmark_count(bits, parent, reached, L)
+        parent = reached
+    app = np.zeros(task.n_ops, dtype=np.int32)
+    k = applicable_ops(bits, T, app)
+    mark = np.zeros(task.n_ops, dtype=np.uint8)
+    n = mark_landmark_preferred(bits, reached, T, L, app, k, mark)
+    marked = {task.op_name(o) for o in np.flatnonzero(mark)}
+    assert n == len(marked)
+    return marked
+
+
+def test_landmark_preferred_operators_of_two_trucks(tmp_path):
+    """At the start every load and every drive to the shop reaches a landmark still to
+    reach; once t1 holds the parcel, either truck's drive to the shop still does (the
+    disjunction is not reached), unloading nothing (the parcel's depot landmark is not
+    needed again), and delivering from the shop achieves the goal."""
+    (tmp_path / "domain.pddl").write_text(DELIVER_DOMAIN)
+    (tmp_path / "p.pddl").write_text(DELIVER_PROBLEM)
+    task = ground(read_task(tmp_path / "domain.pddl", tmp_path / "p.pddl"))
+    assert _preferred(task, []) == {"(load t1)", "(load t2)", "(drive t1 depot shop)",
+                                    "(drive t2 depot shop)"}
+    assert _preferred(task, ["(load t1)"]) == {"(drive t1 depot shop)",
+                                               "(drive t2 depot shop)"}
+    assert _preferred(task, ["(load t1)", "(drive t1 depot shop)"]) == {"(deliver t1)"}
