@@ -113,7 +113,8 @@ def ground(lifted: LiftedTask, deadline: float | None = None, *,
             goal_neg.append(fid[atom])
 
     init = [fid[a] for a in sorted(lifted.init) if a in fid]
-    relevant = _relevant(ops, goal, goal_neg) if relevant_only else range(len(ops))
+    relevant = (_relevant(ops, goal, goal_neg, len(atoms)) if relevant_only
+                else range(len(ops)))
 
     def flat(k: int) -> tuple[np.ndarray, np.ndarray]:
         rows = [ops[o][k] for o in relevant]
@@ -146,7 +147,8 @@ def ground(lifted: LiftedTask, deadline: float | None = None, *,
     return task
 
 
-def _relevant(ops: list[tuple], goal: list[int], goal_neg: list[int]) -> list[int]:
+def _relevant(ops: list[tuple], goal: list[int], goal_neg: list[int],
+              n_facts: int) -> list[int]:
     """Indices of the operators that can matter for reaching the goal (Fast Downward's
     relevance analysis, on facts).
 
@@ -159,10 +161,8 @@ def _relevant(ops: list[tuple], goal: list[int], goal_neg: list[int]) -> list[in
     same states; only successors that cannot help are gone (Rovers and Satellite lose a
     third of their operators and of their successors).
     """
-    n = 1 + max((x for op in ops for part in op[:4] for x in part), default=-1)
-    n = max(n, 1 + max(goal + goal_neg, default=-1))
-    need_true = np.zeros(n, dtype=bool)
-    need_false = np.zeros(n, dtype=bool)
+    need_true = np.zeros(n_facts, dtype=bool)
+    need_false = np.zeros(n_facts, dtype=bool)
     need_true[goal] = True
     need_false[goal_neg] = True
     adders: dict[int, list[int]] = {}

@@ -36,35 +36,7 @@ def _holds(bits: np.ndarray, ptr: np.ndarray, facts: np.ndarray, i: int) -> bool
     return False
 
 
-@njit(cache=True, _nrt=False)
-def landmark_count(bits: np.ndarray, parent_reached: np.ndarray, reached: np.ndarray,
-                   L: tuple) -> float:
-    """Write the reached set of state ``bits`` (its parent's, plus the landmarks true in it)
-    into ``reached`` and return the count of landmarks still to achieve."""
-    ptr, facts, is_goal = L[LM_PTR], L[LM_FACTS], L[LM_GOAL]
-    nec_ptr, nec = L[LM_NEC_PTR], L[LM_NEC]
-    for w in range(reached.shape[0]):
-        reached[w] = parent_reached[w]
-    n = ptr.shape[0] - 1
-    for i in range(n):
-        if _holds(bits, ptr, facts, i):
-            set_fact(reached, i)
-    h = 0
-    for i in range(n):
-        if not has(reached, i):
-            h += 1
-        elif not _holds(bits, ptr, facts, i):
-            if is_goal[i]:
-                h += 1
-            else:
-                for j in range(nec_ptr[i], nec_ptr[i + 1]):
-                    if not has(reached, nec[j]):
-                        h += 1
-                        break
-    return float(h)
-
-
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def _future(bits: np.ndarray, reached: np.ndarray, L: tuple, i: int) -> bool:
     """Landmark ``i`` counts in the state's value (see the module docstring)."""
     if not has(reached, i):
@@ -79,6 +51,25 @@ def _future(bits: np.ndarray, reached: np.ndarray, L: tuple, i: int) -> bool:
         if not has(reached, nec[j]):
             return True
     return False
+
+
+@njit(cache=True, _nrt=False)
+def landmark_count(bits: np.ndarray, parent_reached: np.ndarray, reached: np.ndarray,
+                   L: tuple) -> float:
+    """Write the reached set of state ``bits`` (its parent's, plus the landmarks true in it)
+    into ``reached`` and return the count of landmarks still to achieve."""
+    ptr, facts = L[LM_PTR], L[LM_FACTS]
+    for w in range(reached.shape[0]):
+        reached[w] = parent_reached[w]
+    n = ptr.shape[0] - 1
+    for i in range(n):
+        if _holds(bits, ptr, facts, i):
+            set_fact(reached, i)
+    h = 0
+    for i in range(n):
+        if _future(bits, reached, L, i):
+            h += 1
+    return float(h)
 
 
 @njit(cache=True, _nrt=False)

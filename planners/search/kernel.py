@@ -25,7 +25,7 @@ from numba import njit
 
 from ..heuristics.builtin import evaluate
 from ..heuristics.landmark_count import LM_INIT, landmark_count, mark_landmark_preferred
-from ..heuristics.relaxed import S_MARK, clear_helpful, mark_helpful
+from ..heuristics.relaxed import S_MARK, mark_helpful
 from ..state import applicable_ops, apply_op, is_goal, state_hash
 
 # status codes
@@ -287,12 +287,12 @@ def run(
                             mark_landmark_preferred(states[m], SP[SP_LMR][m], T, L, app, k,
                                                     mark)
                     for i in range(k):
-                        _push_entry(SP, m, app[i], lifo, landmarks,
-                                    preferred and mark[app[i]] != 0)
-                    if preferred:
-                        clear_helpful(HS)
-                        for i in range(k):  # the landmark count's marks: applicable ones
-                            mark[app[i]] = 0
+                        o = app[i]
+                        if preferred:  # (without it the scratch may be a placeholder)
+                            _push_entry(SP, m, o, lifo, landmarks, mark[o] != 0)
+                            mark[o] = 0  # both kinds mark applicable operators only
+                        else:
+                            _push_entry(SP, m, o, lifo, landmarks, False)
                     ctr[PENDING] = 0
                     work += 1
         if work >= budget or pops >= 8 * budget or (limit >= 0 and ctr[EXPANDED] >= limit):
