@@ -5,12 +5,20 @@ stop`` all send SIGTERM, which Python's default turns into an immediate exit: a 
 marked ``running`` and lose the round in flight. :func:`install` makes SIGTERM raise
 :class:`Terminated`, a :class:`KeyboardInterrupt`, so every ``except KeyboardInterrupt`` path
 (record why the run stopped, stop the sandboxes, print one line) handles it too.
+
+An interrupt can also arrive while Python runs code that C called back (numba's compiler
+reports each compiled object to llvmlite through a ctypes callback): Python cannot raise out
+of a callback, prints the interrupt as an "Exception ignored" traceback and carries on, so
+the user's Ctrl-C would be lost and the run would go to the end. :func:`install` turns such a
+swallowed interrupt into the same signal again, delivered once the callback has returned.
 """
 
 from __future__ import annotations
 
+import _thread
 import functools
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -25,10 +33,30 @@ def _raise(signum: int, frame: Any) -> None:
 
 
 def install() -> None:
-    """Let SIGTERM raise :class:`Terminated` in the main thread (a no-op in another thread,
-    where Python cannot set handlers: the CLI run from a library's worker thread)."""
+    """Let SIGTERM raise :class:`Terminated` in the main thread, and re-deliver an interrupt
+    that a C callback swallowed (a no-op in another thread, where Python cannot set handlers:
+    the CLI run from a library's worker thread)."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _raise)
+        sys.unraisablehook = functools.partial(_redeliver, sys.unraisablehook)
+
+
+#: Seconds before a swallowed interrupt is sent again: long enough for the C code that made
+#: the callback to return to Python, short enough that the user sees no delay.
+REDELIVER_AFTER = 0.05
+
+
+def _redeliver(fallback: Callable[[Any], None], unraisable: Any) -> None:
+    """Send a swallowed Ctrl-C or SIGTERM again from a helper thread (so that it reaches the
+    main thread outside this hook, which cannot raise either); pass anything else on."""
+    exc_type = unraisable.exc_type
+    if not (isinstance(exc_type, type) and issubclass(exc_type, KeyboardInterrupt)):
+        fallback(unraisable)
+        return
+    signum = signal.SIGTERM if issubclass(exc_type, Terminated) else signal.SIGINT
+    timer = threading.Timer(REDELIVER_AFTER, _thread.interrupt_main, args=(signum,))
+    timer.daemon = True
+    timer.start()
 
 
 def what(exc: BaseException) -> str:

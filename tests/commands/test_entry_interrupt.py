@@ -30,3 +30,29 @@ def test_ctrl_c_during_startup_prints_no_traceback(after, tmp_path):
     assert proc.returncode == 130, (proc.returncode, err)
     lines = err.strip().splitlines()
     assert lines and "interrupted (Ctrl-C)" in lines[-1], (proc.returncode, out, err)
+
+
+#: An interrupt raised inside a C callback, where Python can only print it and carry on: it
+#: happens when Ctrl-C lands while numba hands a compiled object to llvmlite's cache.
+SWALLOWED = """
+import ctypes, sys, time
+from ahd.interrupts import Terminated, install
+install()
+def callback():
+    raise Terminated() if sys.argv[1] == "SIGTERM" else KeyboardInterrupt()
+ctypes.CFUNCTYPE(None)(callback)()
+try:
+    time.sleep(10)
+    print("interrupt lost")
+except KeyboardInterrupt as exc:
+    print(type(exc).__name__)
+"""
+
+
+@pytest.mark.parametrize(("signal_name", "raised"), [("SIGINT", "KeyboardInterrupt"),
+                                                     ("SIGTERM", "Terminated")])
+def test_an_interrupt_swallowed_by_a_c_callback_is_delivered_again(signal_name, raised):
+    done = subprocess.run([sys.executable, "-c", SWALLOWED, signal_name],
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == raised, done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
