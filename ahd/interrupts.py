@@ -15,7 +15,6 @@ swallowed interrupt into the same signal again, delivered once the callback has 
 
 from __future__ import annotations
 
-import _thread
 import functools
 import signal
 import sys
@@ -54,7 +53,10 @@ def _redeliver(fallback: Callable[[Any], None], unraisable: Any) -> None:
         fallback(unraisable)
         return
     signum = signal.SIGTERM if issubclass(exc_type, Terminated) else signal.SIGINT
-    timer = threading.Timer(REDELIVER_AFTER, _thread.interrupt_main, args=(signum,))
+    # A real signal to the main thread, not _thread.interrupt_main(), which only sets a
+    # flag: a main thread blocked in a system call (a sleep, a wait) would not see it.
+    main = threading.main_thread().ident
+    timer = threading.Timer(REDELIVER_AFTER, signal.pthread_kill, args=(main, signum))
     timer.daemon = True
     timer.start()
 
