@@ -85,6 +85,7 @@ def solve(
     search: str = "gbfs",
     preferred: bool = False,
     landmarks: bool = False,
+    seed: int | None = None,
 ) -> PlanResult:
     """Solve a PDDL task with greedy best-first search (or enforced hill-climbing).
 
@@ -117,6 +118,9 @@ def solve(
         With GBFS: LAMA's landmark count as a second heuristic, in alternation
         (:mod:`ahd.planners.landmarks`). ``lazy``, ``preferred`` and ``hff`` with it are
         LAMA's first search (``ahd:lama`` in ``ahd plan-eval``).
+    seed : int or None
+        With GBFS: expand successors in an order shuffled by this seed instead of operator
+        order (Fast Downward's ``randomize_successors``; ``ahd:lama@SEED`` in ``plan-eval``).
 
     Raises
     ------
@@ -155,7 +159,7 @@ def solve(
     ground_time = time.perf_counter() - t0
     out = run_search(
         task, h, search, lazy=lazy, tie_breaking=tie_breaking, preferred=preferred,
-        landmarks=landmarks,
+        landmarks=landmarks, seed=seed,
         deadline=deadline,
         memory_limit_mb=memory_limit_mb, max_expansions=max_expansions,
     )

@@ -37,18 +37,27 @@ class AhdPlanner(Planner):
     """Our GBFS through :mod:`ahd.planners.competition.run_ahd`, one process per task.
 
     ``config`` is a built-in heuristic name or a ``.py`` heuristic file, relative to ``cwd``
-    (default: the current folder), optionally followed by ``:SEARCH`` (:data:`SEARCH_CONFIGS`);
-    runs start in their own work folders, so the path is made absolute here.
+    (default: the current folder), optionally followed by ``:SEARCH`` (:data:`SEARCH_CONFIGS`)
+    and by ``@SEED`` (GBFS expands successors in an order shuffled by that seed, as Fast
+    Downward's ``randomize_successors``: ``ahd:lama@1``); runs start in their own work
+    folders, so the path is made absolute here.
     """
 
     kind = "ahd"
 
     def __init__(self, label: str, spec: str, config: str, cwd: Path | None = None) -> None:
+        self.seed: int | None = None
+        before, at, seed = config.rpartition("@")
+        if at and seed.isdigit():  # (an @ inside a heuristic file's path stays there)
+            config, self.seed = before, int(seed)
         head, _, tail = ALIASES.get(config, config).rpartition(":")
         self.search = "eager"
         if head and tail in SEARCH_CONFIGS:
             config, self.search = head, tail
         super().__init__(label, spec, config)
+        if self.seed is not None and self.search == "ehc":
+            raise PlannerSpecError(f"{spec}: @SEED shuffles GBFS's successors; "
+                                   "enforced hill-climbing takes none")
         from ahd.planners.heuristics import HEURISTICS
 
         if self.search in ("lazy-pref", "lama") and config != "hff" and not config.endswith(
@@ -102,6 +111,8 @@ class AhdPlanner(Planner):
                 str(task.domain_file), str(task.problem_file), str(plan),
                 "--heuristic", self.heuristic_for(task), "--deadline", repr(deadline),
                 *SEARCH_CONFIGS[self.search]]
+        if self.seed is not None:
+            argv += ["--seed", str(self.seed)]
         if limits.memory_mb is not None:
             argv += ["--memory-mb", repr(float(limits.memory_mb))]
         return Invocation(argv, plan, {})

@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preferred", action="store_true")
     parser.add_argument("--landmarks", action="store_true")
     parser.add_argument("--search", default="gbfs", choices=("gbfs", "ehc"))
+    parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args(argv)
 
     from ahd.planners import PlanningInputError, solve, write_plan
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         result = solve(args.domain, args.problem, heuristic=args.heuristic,
                        time_limit=remaining, memory_limit_mb=args.memory_mb, lazy=args.lazy,
                        preferred=args.preferred, landmarks=args.landmarks,
-                       search=args.search)
+                       search=args.search, seed=args.seed)
     except PlanningInputError as exc:
         report({"status": "error", "error": str(exc), "expanded": 0})
         return 2

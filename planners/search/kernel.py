@@ -32,11 +32,12 @@ from ..state import applicable_ops, apply_op, is_goal, state_hash
 BUDGET, NEED_EVAL, NEED_GROW, SOLVED, EXHAUSTED = range(5)
 
 # ctr slots (PHEAP_SIZE, PRIO, PPRIO: the preferred open list and the alternation priorities;
-# the *2 slots: the open lists ordered by the landmark count, and its best node)
+# the *2 slots: the open lists ordered by the landmark count, and its best node; RNG: the
+# state of the successor shuffle, 0 for operator order)
 (N_NODES, N_ENTRIES, HEAP_SIZE, EXPANDED, GENERATED, EVALUATED, DEAD_ENDS, GOAL_NODE,
  PEND_LO, PENDING, RESUME, NEED, BEST_H, PHEAP_SIZE, PRIO, PPRIO,
- HEAP2_SIZE, PHEAP2_SIZE, PRIO2, PPRIO2, BEST_H2) = range(21)
-N_CTR = 21
+ HEAP2_SIZE, PHEAP2_SIZE, PRIO2, PPRIO2, BEST_H2, RNG) = range(22)
+N_CTR = 22
 #: The open lists in alternation order: their size and priority slots in ``ctr``.
 QUEUE_SIZE = (HEAP_SIZE, PHEAP_SIZE, HEAP2_SIZE, PHEAP2_SIZE)
 QUEUE_PRIO = (PRIO, PPRIO, PRIO2, PPRIO2)
@@ -87,6 +88,24 @@ def heap_pop(heap: np.ndarray, ekey: np.ndarray, n: int, lifo: bool) -> int:
         heap[c], heap[i] = heap[i], heap[c]
         i = c
     return heap[n]
+
+
+@njit(cache=True, _nrt=False)
+def shuffle_ops(app: np.ndarray, k: int, ctr: np.ndarray) -> None:
+    """Shuffle ``app[:k]`` (Fisher-Yates) with the xorshift64 generator in ``ctr[RNG]``, when
+    it is non-zero: successors in a seeded random order, as Fast Downward's
+    ``randomize_successors``, so that ties among equal keys are not decided by how the
+    operators happen to be numbered."""
+    x = np.uint64(ctr[RNG])
+    if x == 0:
+        return
+    for i in range(k - 1, 0, -1):
+        x ^= x << np.uint64(13)
+        x ^= x >> np.uint64(7)
+        x ^= x << np.uint64(17)
+        j = np.int64(x % np.uint64(i + 1))
+        app[i], app[j] = app[j], app[i]
+    ctr[RNG] = np.int64(x)
 
 
 @njit(cache=True, _nrt=False)
@@ -274,6 +293,7 @@ def run(
                     if ctr[N_ENTRIES] + k > ecap:
                         ctr[NEED] = k
                         return NEED_GROW
+                    shuffle_ops(app, k, ctr)
                     ctr[EVALUATED] += 1
                     ctr[EXPANDED] += 1
                     ctr[GENERATED] += k
@@ -316,6 +336,7 @@ def run(
                 ctr[RESUME] = e
                 ctr[NEED] = k
                 return NEED_GROW
+            shuffle_ops(app, k, ctr)
             ctr[EXPANDED] += 1
             work += 1
             ctr[PEND_LO] = nn

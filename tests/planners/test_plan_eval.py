@@ -130,7 +130,13 @@ def test_planner_specs(tmp_path):
     assert (p.config, p.search, p.label) == ("hff", "lazy-pref", "ahd:hff:lazy-pref")
     p = parse_planner("ahd:blocks.py:ehc", cwd=tmp_path)
     assert (p.path_template, p.search) == (str(h), "ehc")
-    for bad, match in [("ahd:nosuch", "built-in heuristic"), ("ahd:missing.py", "no such"),
+    p = parse_planner("ahd:lama@3")
+    assert (p.config, p.search, p.seed, p.label) == ("hff", "lama", 3, "ahd:lama@3")
+    (tmp_path / "a@b").mkdir()
+    h2 = write_script(tmp_path / "a@b" / "h.py", "def h(state, task):\n    return 0\n")
+    assert parse_planner("ahd:a@b/h.py", cwd=tmp_path).path_template == str(h2)
+    for bad, match in [("ahd:hff:ehc@1", "takes none"),
+                       ("ahd:nosuch", "built-in heuristic"), ("ahd:missing.py", "no such"),
                        ("ahd:goalcount:lazy-pref", "preferred operators come from"),
                        ("xyz:1", "unknown planner kind"), ("hff", "KIND:CONFIG"),
                        ("pyperplan:hzz", "heuristics"), ("cmd:", "KIND:CONFIG")]:
@@ -150,6 +156,9 @@ def test_ahd_runner_takes_the_search_configuration(suite, tmp_path, capsys):
     argv = planner.invocation(task, tmp_path, Limits(time=30), time.time() + 30).argv
     assert argv[-2:] == ["--lazy", "--preferred"]
     assert run_ahd.main(argv[3:]) == 0
+    seeded = parse_planner("ahd:hff:lazy-pref@7").invocation(task, tmp_path, Limits(time=30),
+                                                             time.time() + 30).argv
+    assert seeded[-4:] == ["--lazy", "--preferred", "--seed", "7"]
     result = json.loads(capsys.readouterr().out.split("AHD-RESULT ")[-1])
     assert result["status"] == "solved" and (tmp_path / "plan").is_file()
 
