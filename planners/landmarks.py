@@ -25,8 +25,12 @@ Two orderings come with them:
   disjunctive precondition of its first achievers). A reached ``l`` that is false again is
   needed again while such an ``l2`` is not reached (LAMA's "required again").
 
-Conjunctive landmarks, reasonable orderings and landmark costs (LAMA's other parts) are left
-out: with unit counts, fact and disjunctive landmarks carry most of the heuristic's guidance.
+and, between fact landmarks, reasonable orderings (:mod:`.reasonable_orders`): ``l`` before
+``l2`` when reaching ``l`` after ``l2`` would destroy ``l2``; a reached ``l2`` counts again
+while such an ``l`` is not reached.
+
+Conjunctive landmarks and landmark costs (LAMA's other parts) are left out: with unit
+counts, fact and disjunctive landmarks carry most of the heuristic's guidance.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .reasonable_orders import mutex_pairs, reasonable_orders
 
 if TYPE_CHECKING:
     from .task import Task
@@ -60,6 +66,9 @@ class Landmarks:
         CSR lists: the landmarks that landmark ``i`` is greedy-necessarily ordered before.
     natural : list of (int, int)
         Natural orderings ``(l, l2)`` between fact landmarks (for inspection and tests).
+    reas_ptr, reas : int64 / int32 arrays
+        CSR lists: the landmarks reasonably ordered before landmark ``i`` (none when the
+        task was too large for the mutexes they rest on).
     """
 
     ptr: np.ndarray
@@ -68,6 +77,8 @@ class Landmarks:
     nec_ptr: np.ndarray
     nec: np.ndarray
     natural: list[tuple[int, int]]
+    reas_ptr: np.ndarray
+    reas: np.ndarray
 
     @property
     def n(self) -> int:
@@ -83,8 +94,9 @@ class Landmarks:
         return self.facts[self.ptr[i]:self.ptr[i + 1]].tolist()
 
     def arrays(self, task: Task) -> tuple:
-        """``(ptr, facts, is_goal, nec_ptr, nec, of_ptr, of, init_reached)``: what the kernel
-        takes (``of_ptr, of``: per fact of the task, the landmarks it is a fact of)."""
+        """``(ptr, facts, is_goal, nec_ptr, nec, of_ptr, of, reas_ptr, reas, init_reached)``:
+        what the kernel takes (``of_ptr, of``: per fact of the task, the landmarks it is a
+        fact of)."""
         reached = np.zeros(self.n_words, dtype=np.uint64)
         init = set(task.init.tolist())
         of: list[list[int]] = [[] for _ in range(task.n_facts)]
@@ -95,13 +107,14 @@ class Landmarks:
                 of[f].append(i)
         of_ptr, of_flat = _csr(of, np.int32)
         return (self.ptr, self.facts, self.is_goal, self.nec_ptr, self.nec, of_ptr, of_flat,
-                reached)
+                self.reas_ptr, self.reas, reached)
 
 
 def no_landmarks() -> tuple:
     """The kernel's landmark tuple for searches without the landmark heuristic (same types)."""
     return (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
             np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64),
+            np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64),
             np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64),
             np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.uint64))
 
@@ -245,10 +258,22 @@ def find_landmarks(task: Task) -> Landmarks:
     natural = sorted((fact_id[l1], fact_id[f]) for f in sorted(found)
                      for l1 in lm[f] if l1 != f and l1 in fact_id)  # type: ignore[union-attr]
     before: list[list[int]] = [[] for _ in nodes]
+    gn_parents: list[set[int]] = [set() for _ in nodes]
     for i, j in sorted(graph.before):
         before[i].append(j)
+        gn_parents[j].add(i)
+    parents = [set(ps) for ps in gn_parents]
+    for i, j in natural:
+        parents[j].add(i)
+    reasonable: list[list[int]] = [[] for _ in nodes]
+    mutex = mutex_pairs(task)
+    if mutex is not None:
+        singles = [next(iter(s)) if len(s) == 1 else None for s in nodes]
+        for i, j in reasonable_orders(task, singles, parents, gn_parents, mutex):
+            reasonable[j].append(i)
     ptr, facts = _csr([sorted(s) for s in nodes], np.int32)
     nec_ptr, nec = _csr(before, np.int32)
+    reas_ptr, reas = _csr(reasonable, np.int32)
     goal_set = set(goals)
     return Landmarks(
         ptr=ptr,
@@ -258,4 +283,6 @@ def find_landmarks(task: Task) -> Landmarks:
         nec_ptr=nec_ptr,
         nec=nec,
         natural=natural,
+        reas_ptr=reas_ptr,
+        reas=reas,
     )

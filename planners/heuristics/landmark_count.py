@@ -7,6 +7,8 @@ its parent's when the node is evaluated. A landmark holds in a state where one o
 is true (its one fact, or one of a disjunction's). The count is, per landmark:
 
 * not reached: 1 (it has yet to be achieved);
+* reached, but a landmark reasonably ordered before it is not: 1 (reaching that one will
+  destroy it, so it must be achieved again);
 * reached, false now, and a goal: 1 (it must be achieved again);
 * reached, false now, and greedy-necessarily ordered before a landmark not reached yet: 1 (that
   landmark's achiever needs it again);
@@ -24,7 +26,8 @@ from numba import njit
 from ..state import ADD, ADD_PTR, has, set_fact
 
 # indices into the landmark tuple (Landmarks.arrays(), or no_landmarks())
-LM_PTR, LM_FACTS, LM_GOAL, LM_NEC_PTR, LM_NEC, LM_OF_PTR, LM_OF, LM_INIT = range(8)
+(LM_PTR, LM_FACTS, LM_GOAL, LM_NEC_PTR, LM_NEC, LM_OF_PTR, LM_OF, LM_REAS_PTR, LM_REAS,
+ LM_INIT) = range(10)
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -41,6 +44,10 @@ def _future(bits: np.ndarray, reached: np.ndarray, L: tuple, i: int) -> bool:
     """Landmark ``i`` counts in the state's value (see the module docstring)."""
     if not has(reached, i):
         return True
+    reas_ptr, reas = L[LM_REAS_PTR], L[LM_REAS]
+    for j in range(reas_ptr[i], reas_ptr[i + 1]):
+        if not has(reached, reas[j]):
+            return True
     ptr, facts = L[LM_PTR], L[LM_FACTS]
     if _holds(bits, ptr, facts, i):
         return False

@@ -17,6 +17,7 @@ from ahd.planners.domains import DOMAINS
 from ahd.planners.heuristics import PythonHeuristic
 from ahd.planners.heuristics.landmark_count import landmark_count
 from ahd.planners.landmarks import find_landmarks
+from ahd.planners.reasonable_orders import mutex_pairs
 from ahd.planners.search import greedy_best_first_search
 from ahd.planners.state import apply_op
 
@@ -152,15 +153,45 @@ def test_landmark_count_along_hand_worked_paths(tmp_path):
 def test_a_reached_goal_made_false_again_is_counted():
     """Three landmarks (facts 0, 1, 2), 0 a goal, 1 necessarily before 2: with 0 and 1
     reached and nothing true, all three count; once 2 is true, only the goal does."""
+    no_lists = (np.zeros(4, dtype=np.int64), np.zeros(0, dtype=np.int32))
     L = (np.arange(4, dtype=np.int64), np.array([0, 1, 2], dtype=np.int32),
          np.array([1, 0, 0], dtype=np.uint8),
          np.array([0, 0, 1, 1], dtype=np.int64), np.array([2], dtype=np.int32),
-         np.zeros(1, dtype=np.uint64))
+         *no_lists, *no_lists, np.zeros(1, dtype=np.uint64))
     parent = np.array([0b011], dtype=np.uint64)
     reached = np.zeros(1, dtype=np.uint64)
     assert landmark_count(np.zeros(1, dtype=np.uint64), parent, reached, L) == 3.0
     assert landmark_count(np.array([0b100], dtype=np.uint64), parent, reached, L) == 1.0
     assert reached[0] == 0b111
+
+
+#: Three blocks on the table; the goal is the tower a on b on c.
+TOWER_PROBLEM = """(define (problem tower) (:domain blocksworld) (:objects a b c)
+  (:init (ontable a) (ontable b) (ontable c) (clear a) (clear b) (clear c) (handempty))
+  (:goal (and (on a b) (on b c))))
+"""
+
+
+def test_reasonable_orderings_count_a_goal_reached_too_early(tmp_path):
+    """Stacking a on b first is wasted (b must be picked up to go on c): on b c, and holding
+    b, are reasonably ordered before on a b, so after (stack a b) the count stays 4 (on a b
+    still counts) where (stack b c) brings it to 2. The mutexes behind it come from h^2."""
+    (tmp_path / "d.pddl").write_text(DOMAINS["blocksworld"].domain)
+    (tmp_path / "p.pddl").write_text(TOWER_PROBLEM)
+    task = ground(read_task(tmp_path / "d.pddl", tmp_path / "p.pddl"))
+    fact = task.fact_index
+    mutex = mutex_pairs(task)
+    assert mutex[fact[("holding", "b")], fact[("on", "a", "b")]]
+    assert mutex[fact[("holding", "a")], fact[("handempty",)]]
+    assert not mutex[fact[("on", "a", "b")], fact[("on", "b", "c")]]
+    lm = find_landmarks(task)
+    pairs = [(int(lm.reas[k]), j) for j in range(lm.n)
+             for k in range(lm.reas_ptr[j], lm.reas_ptr[j + 1])]
+    orders = _orderings(task, lm, pairs)
+    assert {("on b c", "on a b"), ("holding b", "on a b")} <= orders
+    assert not any(later == "on b c" for _, later in orders)
+    assert _counts(task, ["(pick-up a)", "(stack a b)"]) == [4.0, 4.0, 4.0]
+    assert _counts(task, ["(pick-up b)", "(stack b c)"]) == [4.0, 5.0, 2.0]
 
 
 def test_lama_search_takes_the_key_first(tmp_path):
