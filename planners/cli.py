@@ -50,6 +50,9 @@ def plan_command(
     max_expansions: Annotated[int | None, typer.Option(help="expansion limit")] = None,
     tie_breaking: Annotated[str, typer.Option(help="fifo or lifo among equal h")] = "fifo",
     out: Annotated[Path | None, typer.Option(help="write the plan here (IPC format)")] = None,
+    seed: Annotated[int | None, typer.Option(
+        help="with gbfs: expand successors in an order shuffled by this seed (Fast "
+        "Downward's randomize_successors) instead of operator order")] = None,
 ) -> None:
     """Solve a PDDL task with greedy best-first search and print the checked result.
 
@@ -58,7 +61,7 @@ def plan_command(
     """
     try:
         _plan(domain, problem, heuristic, time, lazy, memory, max_expansions, tie_breaking, out,
-              search, preferred, landmarks)
+              search, preferred, landmarks, seed)
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through ahd.interrupts
         _fail(f"interrupted ({what(exc)})", exit_status(exc))
 
@@ -66,7 +69,7 @@ def plan_command(
 def _plan(
     domain: Path, problem: Path, heuristic: str, time: str, lazy: bool, memory: float | None,
     max_expansions: int | None, tie_breaking: str, out: Path | None, search: str = "gbfs",
-    preferred: bool = False, landmarks: bool = False,
+    preferred: bool = False, landmarks: bool = False, seed: int | None = None,
 ) -> None:
     """The body of :func:`plan_command` (the same arguments)."""
     from ahd.planners import HEURISTICS, PlanningInputError, solve
@@ -90,6 +93,8 @@ def _plan(
               "(helpful actions come from h_FF's relaxed plan)")
     if landmarks and search != "gbfs":
         _fail("--landmarks needs --search gbfs")
+    if seed is not None and search != "gbfs":
+        _fail("--seed shuffles gbfs's successors, not --search ehc's")
     for path in (domain, problem):
         if not path.is_file():
             _fail(f"{path}: no such file")
@@ -98,7 +103,8 @@ def _plan(
     options = {"heuristic": heuristic, "time_limit": limit, "memory_limit_mb": memory,
                "max_expansions": max_expansions, "lazy": lazy, "tie_breaking": tie_breaking,
                "search": search, **({"preferred": True} if preferred else {}),
-               **({"landmarks": True} if landmarks else {})}
+               **({"landmarks": True} if landmarks else {}),
+               **({"seed": seed} if seed is not None else {})}
     try:
         # A user's file runs in a sandbox child; built-in heuristics are trusted and run here,
         # and so does the loader's error for a name that is neither (nothing of it runs), and

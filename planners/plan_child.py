@@ -43,7 +43,7 @@ def search_with_file(request: dict) -> dict:
     ``request``: ``cwd``, ``path``, ``task`` (ground), ``deadline`` (a ``time.monotonic()``
     value, the parent's), ``lazy``, ``tie_breaking``, ``memory_mb``, ``max_expansions`` and
     optionally ``search`` (``gbfs`` when absent), ``landmarks`` and ``preferred`` (off when
-    absent; preferred operators need a compiled heuristic).
+    absent; preferred operators need a compiled heuristic) and ``seed`` (operator order).
     Returns ``{"search": {CHILD_KEYS...}, "extra": {EXTRA_KEYS...}}``; the plan as action
     strings, never a cost.
     """
@@ -68,7 +68,7 @@ def search_with_file(request: dict) -> dict:
     out = run_search(
         task, heuristic, request.get("search", "gbfs"), lazy=request["lazy"],
         tie_breaking=request["tie_breaking"], landmarks=request.get("landmarks", False),
-        preferred=preferred, deadline=request["deadline"],
+        preferred=preferred, seed=request.get("seed"), deadline=request["deadline"],
         memory_limit_mb=request["memory_mb"], max_expansions=request["max_expansions"],
     )
     plan = None if out.plan is None else [task.op_name(o) for o in out.plan]
@@ -99,6 +99,7 @@ def solve_with_file(
     search: str = "gbfs",
     landmarks: bool = False,
     preferred: bool = False,
+    seed: int | None = None,
 ) -> PlanResult:
     """:func:`ahd.planners.api.solve` with the heuristic file's code in a sandbox child.
 
@@ -136,7 +137,7 @@ def solve_with_file(
         request = {"cwd": os.getcwd(), "path": heuristic, "task": task, "deadline": deadline,
                    "lazy": lazy, "tie_breaking": tie_breaking, "memory_mb": memory_limit_mb,
                    "max_expansions": max_expansions, "search": search,
-                   "landmarks": landmarks, "preferred": preferred}
+                   "landmarks": landmarks, "preferred": preferred, "seed": seed}
         value = runner.call(f"{__name__}:search_with_file", request)
         if notify is not None and runner.output.strip():
             notify(runner.output.rstrip("\n"))

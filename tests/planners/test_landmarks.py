@@ -243,10 +243,13 @@ def test_plan_command_with_landmarks_and_its_refusals(tmp_path):
     assert result.exit_code == 0 and result.output.startswith("solved  cost 4"), result.output
     refused = CliRunner().invoke(app, ["plan", *files, "--search", "ehc", "--landmarks"])
     assert refused.exit_code == 2 and "--landmarks needs" in refused.output
-    # A heuristic file (in its sandbox child): blind, so the landmark count does the guiding.
+    refused = CliRunner().invoke(app, ["plan", *files, "--search", "ehc", "--seed", "1"])
+    assert refused.exit_code == 2 and "--seed shuffles gbfs" in refused.output
+    # A heuristic file (in its sandbox child): blind, so the landmark count does the guiding;
+    # the seed reaches the child's search.
     (tmp_path / "h.py").write_text("def h(state, task):\n    return 0\n")
     result = CliRunner().invoke(app, ["plan", *files, "--lazy", "--landmarks", "--heuristic",
-                                      str(tmp_path / "h.py")])
+                                      str(tmp_path / "h.py"), "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert any(line.startswith("solved") for line in result.output.splitlines())
     with pytest.raises(ValueError, match="landmark count"):
