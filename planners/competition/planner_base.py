@@ -119,6 +119,11 @@ class Planner(ABC):
         """Whether the planner has a configuration for ``task`` (see ``{domain}``)."""
         return True
 
+    def prepare(self) -> str | None:
+        """One-time work before this machine's first run (none by default), so that no run's
+        time limit pays for it; a warning line if it failed (the runs still go ahead)."""
+        return None
+
     def fingerprint(self, task: Task) -> str:
         """What identifies the run's setup; a stored result with another one is re-run."""
         return self.spec

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -140,6 +141,10 @@ class Evaluation:
         and the exception propagates; rerunning resumes.
         """
         todo = self.pending()
+        for planner in dict.fromkeys(p for p, _ in todo):  # each once, in order
+            warning = planner.prepare()
+            if warning is not None:
+                print(f"warning: {planner.label}: {warning}", file=sys.stderr, flush=True)
         total, done = len(todo), 0
         lock = threading.Lock()
 

@@ -140,9 +140,11 @@ def greedy_best_first_search(
     if tie_breaking not in ("fifo", "lifo"):
         raise ValueError(f"tie_breaking must be 'fifo' or 'lifo', got {tie_breaking!r}")
     heuristic = load_heuristic(heuristic)
-    from ..warmup import warm_search  # it runs this function on a tiny task
+    from ..warmup import warm_landmarks, warm_search  # they run this function on a tiny task
 
     warm_search(heuristic, lazy)  # numba's one-time load or compile: before the clock starts
+    if landmarks:
+        warm_landmarks()
     t0 = time.perf_counter()
     start = time.monotonic()
     if deadline is None and time_limit is not None:

@@ -36,6 +36,7 @@ from ahd.planners.competition import (
     score_runs,
 )
 from ahd.planners.competition.cli import register
+from ahd.planners.competition.command_planner import CommandPlanner
 from ahd.planners.competition.planners_registry import fast_downward_paths
 from ahd.planners.domains import write_suite
 
@@ -332,6 +333,30 @@ def test_fast_downward_and_pyperplan_runs(suite, tmp_path):
     for r in res.report.records:
         assert r.status == "solved", r
         assert r.expanded is not None and r.expanded >= 1
+
+
+class CountingPlanner(CommandPlanner):
+    """A real command planner (it writes no plan) whose one-time preparation is counted and
+    fails with a warning."""
+
+    prepared = 0
+
+    def prepare(self) -> str | None:
+        type(self).prepared += 1
+        return "no toolchain"
+
+
+def test_a_planner_is_prepared_once_before_its_runs_and_not_on_a_resume(suite, tmp_path,
+                                                                        capfd):
+    planner = CountingPlanner("counting", f"cmd:{sys.executable} -c pass", f"{sys.executable} "
+                              "-c pass")
+    res = evaluate(suite, [planner], Limits(time=5), out_dir=tmp_path)
+    assert CountingPlanner.prepared == 1 and len(res.report.records) == 4
+    assert "warning: counting: no toolchain" in capfd.readouterr().err
+    evaluate(suite, [planner], Limits(time=5), out_dir=tmp_path)  # nothing left to run
+    assert CountingPlanner.prepared == 1
+    # ahd's own: the search's machine code loads (or compiles) in a process of its own.
+    assert parse_planner("ahd:lama").prepare() is None
 
 
 def test_missing_fast_downward_is_reported_unavailable_and_retried(suite, tmp_path,
