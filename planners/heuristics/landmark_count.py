@@ -84,8 +84,9 @@ def mark_landmark_preferred(bits: np.ndarray, reached: np.ndarray, T: tuple, L: 
                             app: np.ndarray, k: int, mark: np.ndarray) -> int:
     """Set ``mark[o] = 1`` for the operators among ``app[:k]`` (applicable in ``bits``) that
     make true a fact of a landmark still counted there (``reached``: the state's reached
-    set), as LAMA's landmark heuristic prefers them (Fast Downward's ``landmark_sum(...,
-    pref=true)``). Operators already marked stay marked; returns how many this marked."""
+    set), as LAMA 2011's landmark heuristic prefers them (Fast Downward's
+    ``landmark_sum(..., pref=true)`` in ``seq-sat-lama-2011``; its ``lama-first`` alias
+    leaves them out). Operators already marked stay marked; returns how many this marked."""
     add_ptr, add = T[ADD_PTR], T[ADD]
     of_ptr, of = L[LM_OF_PTR], L[LM_OF]
     n = 0

@@ -118,9 +118,10 @@ def greedy_best_first_search(
         open lists of its own in the alternation (with ``lazy``, ``preferred`` and ``hff``:
         LAMA's first search, ``ahd:lama``; beside a Python heuristic, an evolved one
         alternating with it). With ``preferred``, the operators that make true a landmark the
-        count still includes are preferred too, beside h_FF's helpful actions (LAMA's
-        ``preferred=[hff, hlm]``). Finding the landmarks (once per task, kept on it) counts
-        in the search time.
+        count still includes are preferred too, beside h_FF's helpful actions (LAMA 2011's
+        ``landmark_sum(..., pref=true)``; Fast Downward's ``lama-first`` alias has
+        ``pref=false``). Finding the landmarks (once per task, kept on it) counts in the
+        search time.
     time_limit : float, optional
         Seconds from this call, after the compiled search is loaded (or, on a fresh
         install, compiled: once per process); ``deadline`` (a ``time.monotonic()`` value)
