@@ -33,10 +33,15 @@ from numba import njit
 if TYPE_CHECKING:
     from .task import Task
 
-#: Work (fact-pair tests) the h^2 fixpoint may spend before giving up: about a second.
-H2_BUDGET = 300_000_000
+#: Work (fact-pair tests) the h^2 fixpoint may spend before giving up (about half a second
+#: on the AMD EPYC); a task whose one sweep over the operators would take over a third of it
+#: is not tried (a fixpoint takes several sweeps).
+H2_BUDGET = 60_000_000
 #: Largest fact count for which the pair table (n^2 bytes) is built.
 H2_MAX_FACTS = 8000
+#: Landmark pairs :func:`reasonable_orders` tests at most (a few seconds of Python); past it,
+#: the orderings found so far are kept (fewer orderings only weaken the guidance).
+MAX_PAIR_TESTS = 2_000_000
 
 
 @njit(cache=True)
@@ -105,7 +110,8 @@ def mutex_pairs(task: Task, budget: int = H2_BUDGET) -> np.ndarray | None:
     ignoring negative preconditions, which only makes it find fewer); ``None`` when the task
     is too large for the table or the budget."""
     n = task.n_facts
-    if n > H2_MAX_FACTS:
+    sweep = n * (int(task.pre_ptr[-1]) + task.n_ops)
+    if n > H2_MAX_FACTS or 3 * sweep > budget:
         return None
     R, done = _h2_reachable(n, task.pre_ptr, task.pre, task.add_ptr, task.add, task.del_ptr,
                             task.dele, task.init.astype(np.int64), budget)
@@ -164,16 +170,21 @@ def reasonable_orders(task: Task, facts: list[int | None], parents: list[set[int
         for i in parents[j]:
             children[i].add(j)
 
+    known: dict[int, set[int]] = {}
+
     def ancestors(i: int) -> set[int]:
-        seen, stack = set(), [i]
-        while stack:
-            for p in parents[stack.pop()]:
-                if p not in seen:
-                    seen.add(p)
-                    stack.append(p)
-        return seen
+        if i not in known:
+            seen, stack = set(), [i]
+            while stack:
+                for p in parents[stack.pop()]:
+                    if p not in seen:
+                        seen.add(p)
+                        stack.append(p)
+            known[i] = seen
+        return known[i]
 
     found: set[tuple[int, int]] = set()
+    tests = 0
     for p in range(n):
         fp = facts[p]
         if fp is None or fp in init:
@@ -189,6 +200,9 @@ def reasonable_orders(task: Task, facts: list[int | None], parents: list[set[int
                     if other != p and facts[other] is not None:
                         candidates.add(other)
                         candidates |= ancestors(other)
+        tests += len(candidates)
+        if tests > MAX_PAIR_TESTS:
+            break
         for q in sorted(candidates):
             if q != p and p not in parents[q] and q not in parents[p] and interferes(q, p):
                 found.discard((p, q))  # of two opposite orderings the later stays (as FD)
