@@ -269,7 +269,7 @@ def find_landmarks(task: Task) -> Landmarks:
     mutex = mutex_pairs(task)
     if mutex is not None:
         singles = [next(iter(s)) if len(s) == 1 else None for s in nodes]
-        for i, j in reasonable_orders(task, singles, parents, gn_parents, mutex):
+        for i, j in reasonable_orders(task, singles, parents, gn_parents, mutex, adders):
             reasonable[j].append(i)
     ptr, facts = _csr([sorted(s) for s in nodes], np.int32)
     nec_ptr, nec = _csr(before, np.int32)

@@ -122,7 +122,8 @@ def mutex_pairs(task: Task, budget: int = H2_BUDGET) -> np.ndarray | None:
 
 
 def reasonable_orders(task: Task, facts: list[int | None], parents: list[set[int]],
-                      gn_parents: list[set[int]], mutex: np.ndarray) -> list[tuple[int, int]]:
+                      gn_parents: list[set[int]], mutex: np.ndarray,
+                      adders: dict[int, list[int]]) -> list[tuple[int, int]]:
     """Reasonable orderings ``(l, l2)`` (``l`` before ``l2``) between the landmarks.
 
     Parameters
@@ -134,14 +135,12 @@ def reasonable_orders(task: Task, facts: list[int | None], parents: list[set[int
         greedy-necessary ones among them.
     mutex
         From :func:`mutex_pairs`.
+    adders
+        Per fact, the operators that add it (those :func:`.landmarks.find_landmarks` uses).
     """
     n = len(facts)
     init = set(task.init.tolist())
     goal = set(task.goal.tolist())
-    adders: dict[int, list[int]] = {}
-    for o in range(task.n_ops):
-        for g in task.add[task.add_ptr[o]:task.add_ptr[o + 1]].tolist():
-            adders.setdefault(g, []).append(o)
 
     def shared_effects(f: int) -> tuple[set[int], set[int]]:
         """What every operator adding ``f`` adds, and deletes."""

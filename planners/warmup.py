@@ -7,6 +7,8 @@ once per worker before forking evaluation children, so no candidate pays that co
 
 from __future__ import annotations
 
+import functools
+
 from .ground import ground
 from .heuristics import HEURISTICS, BuiltinHeuristic, CompiledGenome, PythonHeuristic
 from .lifted import LiftedTask, Literal, Schema
@@ -70,13 +72,8 @@ def warm_search(heuristic: object, lazy: bool = False) -> None:
         raise
 
 
+@functools.cache
 def warm_landmarks() -> None:
     """Load (or compile) the landmark finder's compiled part (the mutexes of reasonable
     orderings), once per process, before a search's clock starts."""
-    if "landmarks" in _WARMED_PARTS:
-        return
     mutex_pairs(ground(tiny_task()))
-    _WARMED_PARTS.add("landmarks")
-
-
-_WARMED_PARTS: set[str] = set()

@@ -8,6 +8,7 @@ them by content: a stored result of an older heuristic file is re-run. Each run 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sys
@@ -89,17 +90,11 @@ class AhdPlanner(Planner):
         return self.path_template.replace("{domain}", task.domain)
 
     def prepare(self) -> str | None:
-        """Load, or on a fresh install compile, the search's machine code once, here: each
-        run loads it outside its own clock, but a run that compiled it (20-60 s on a fresh
-        install) would pass the evaluation's wall-clock limit and be recorded as a timeout
-        that says nothing about the planner."""
-        from ahd.planners.warmup import warm_up
-
-        try:
-            warm_up()
-        except Exception as exc:  # noqa: BLE001 - any failure: the runs report their own
-            return f"compiling ahd's search failed ({type(exc).__name__}: {exc}); runs compile it"
-        return None
+        """Load, or on a fresh install compile, the search's machine code, once per process
+        (every ``ahd:`` planner runs the same code): each run loads it outside its own clock,
+        but a run that compiled it (20-60 s on a fresh install) would pass the evaluation's
+        wall-clock limit and be recorded as a timeout that says nothing about the planner."""
+        return _warm_up_once()
 
     def applies_to(self, task: Task) -> bool:
         return self.builtin or Path(self.heuristic_for(task)).is_file()
@@ -146,3 +141,14 @@ class AhdPlanner(Planner):
         plan = workdir / "plan" if mapped == "plan" else None
         return Outcome(mapped, plan, expanded, result.get("error"))
 
+
+@functools.cache
+def _warm_up_once() -> str | None:
+    """:meth:`AhdPlanner.prepare`'s work: ``None``, or a warning line if it failed."""
+    from ahd.planners.warmup import warm_up
+
+    try:
+        warm_up()
+    except Exception as exc:  # noqa: BLE001 - any failure: the runs report their own
+        return f"compiling ahd's search failed ({type(exc).__name__}: {exc}); runs compile it"
+    return None

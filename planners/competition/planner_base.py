@@ -121,7 +121,8 @@ class Planner(ABC):
 
     def prepare(self) -> str | None:
         """One-time work before this machine's first run (none by default), so that no run's
-        time limit pays for it; a warning line if it failed (the runs still go ahead)."""
+        time limit pays for it; a warning line if it failed (the runs still go ahead). Called
+        before every run on a dask worker: a repeat in the same process must cost nothing."""
         return None
 
     def fingerprint(self, task: Task) -> str:

@@ -32,9 +32,6 @@ __all__ = ["LOG_TAIL_BYTES", "RunReply", "RunRequest", "build_planner", "request
 #: The end of a run's log that travels back (the planner's verdict is read on the worker, from
 #: the whole log; this part is only kept for people to read).
 LOG_TAIL_BYTES = 64 * 1024
-#: Planner specs this worker process has prepared (:meth:`Planner.prepare`): once each, before
-#: its first run here, as the evaluating machine does before its local runs.
-_PREPARED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -170,9 +167,7 @@ def run_remote(request: RunRequest) -> RunReply:
         except PlannerSpecError as exc:
             return RunReply(Execution("unavailable", error=f"{exc} (dask worker on {host})"),
                             None, "", started, host)
-        if request.spec not in _PREPARED:
-            planner.prepare()  # a failure shows in the runs, which then compile themselves
-            _PREPARED.add(request.spec)
+        planner.prepare()  # once per worker process; a failure shows in the runs
         run = execute(planner, task, request.limits, root / "run")
         if run.status == "unavailable":
             run = replace(run, error=f"{run.error} (dask worker on {host})")
