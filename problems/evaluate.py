@@ -286,7 +286,9 @@ def iter_batches(
                 for op in ops:
                     if "source" in op:
                         op["path"] = code_file(shared_dir, op["source"])
-    futures = {pool.submit(CHILD_SPEC, (prepared[i].payload,), limits): i for i in runnable}
+    # Only candidate code compiles: built-in operators load from numba's cache.
+    futures = {pool.submit(CHILD_SPEC, (prepared[i].payload,), limits,
+                           compiles=bool(prepared[i].sources)): i for i in runnable}
     waiting = set(futures)
     try:
         while waiting:

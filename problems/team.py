@@ -134,7 +134,8 @@ def evaluate_teams(
                 for op in ops:
                     if "source" in op:
                         op["path"] = code_file(shared_dir, op["source"])
-        jobs[pool.submit(run_team_lns, (payload,), limits)] = i
+        jobs[pool.submit(run_team_lns, (payload,), limits,
+                         compiles=bool(prepared[0].sources))] = i
     for future in cf.as_completed(jobs):
         i = jobs[future]
         out[i] = _records(prepared_all[i], future.result())

@@ -168,9 +168,10 @@ class SandboxPlugin(WorkerPlugin):
             return self._pool
 
 
-def _on_worker(name: str, spec: Any, args: tuple, limits: SandboxLimits | None) -> SandboxResult:
+def _on_worker(name: str, spec: Any, args: tuple, limits: SandboxLimits | None,
+               compiles: bool = True) -> SandboxResult:
     """Task body on a dask worker: run one request in that worker's own sandbox pool."""
-    return get_worker().plugins[name].pool().run(spec, args, limits)
+    return get_worker().plugins[name].pool().submit(spec, args, limits, compiles).result()
 
 
 def _layers_on_worker(name: str) -> tuple[list[str], bool]:
@@ -256,16 +257,17 @@ class ClusterPool:
         layers = frozenset.intersection(*(frozenset(names) for names, _ in found))
         return layers, all(ok for _, ok in found)
 
-    def submit(self, func: Any, args: Sequence[Any] = (), limits: SandboxLimits | None = None
-               ) -> cf.Future[SandboxResult]:
-        """Run ``func(*args)`` in a worker's sandbox; a future of its :class:`SandboxResult`."""
+    def submit(self, func: Any, args: Sequence[Any] = (), limits: SandboxLimits | None = None,
+               compiles: bool = True) -> cf.Future[SandboxResult]:
+        """Run ``func(*args)`` in a worker's sandbox; a future of its :class:`SandboxResult`
+        (``compiles`` as in :meth:`ahd.sandbox.pool.SandboxPool.submit`)."""
         if self._closed:
             raise RuntimeError("ClusterPool is closed")
         out: cf.Future[SandboxResult] = cf.Future()
         out.set_running_or_notify_cancel()
         dask_future = self.client.submit(
             _on_worker, self._name, normalize_spec(func), tuple(args), limits or self.limits,
-            pure=False,
+            compiles, pure=False,
         )
         dask_future.add_done_callback(lambda f: _settle(f, out))
         return out

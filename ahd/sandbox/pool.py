@@ -113,7 +113,8 @@ class SandboxPool:
     prewarm_numba:
         What each worker compiles before serving, so that children do not (see
         :func:`ahd.sandbox.prewarm.prewarm_numba`): ``"operators"`` (default; common numpy
-        features of LNS operators, 10-20 s per worker start, saves seconds per candidate),
+        features of LNS operators, 10-20 s per worker before its first request that may
+        compile (see :meth:`submit`), saves seconds per candidate),
         ``"basic"`` (only a process's first jit, about 1.5 s) or ``"none"``.
     """
 
@@ -223,16 +224,23 @@ class SandboxPool:
         return not (self._local or self._inline)
 
     def submit(
-        self, func: Any, args: Sequence[Any] = (), limits: SandboxLimits | None = None
+        self, func: Any, args: Sequence[Any] = (), limits: SandboxLimits | None = None,
+        compiles: bool = True,
     ) -> Future[SandboxResult]:
-        """Run ``func(*args)`` in the sandbox; a future of its :class:`SandboxResult`."""
+        """Run ``func(*args)`` in the sandbox; a future of its :class:`SandboxResult`.
+
+        ``compiles=False`` says the request runs only code numba has cached (built-in
+        operators, say): a worker then defers its ``"operators"`` prewarm to its first request
+        that may compile, and a run that never gets there never pays for it.
+        """
         if self._closed:
             raise RuntimeError("SandboxPool is closed")
         spec = normalize_spec(func)
         limits = limits or self.limits
         req_id = next(self._ids)
         message = ForkingPickler.dumps(
-            ("run", req_id, spec, tuple(args), limits.to_dict(), self._layers_tuple, self._inline)
+            ("run", req_id, spec, tuple(args), limits.to_dict(), self._layers_tuple,
+             self._inline, bool(compiles))
         )
         return self._executor.submit(self._dispatch, bytes(message), spec, tuple(args), limits)
 
@@ -313,29 +321,33 @@ class SandboxPool:
                 return self._result("crashed", error="sandbox worker could not be restarted")
             worker.conn.send_bytes(message)
         guard = limits.wall_time + (0.0 if self._inline else WORKER_GRACE_S)
-        try:
-            ready = worker.conn.poll(guard)
-        except (OSError, ValueError):
-            ready = True  # closed under us: recv below says so
-        if not ready:
-            status = "timeout" if self._inline else "crashed"
-            note = (
-                f"wall-clock limit of {limits.wall_time:g} s"
-                if self._inline
-                else f"sandbox worker {worker.pid} stopped answering"
-            )
-            self._restart(worker)
-            return self._result(status, error=note)
-        try:
-            data = worker.conn.recv_bytes()
-        except (EOFError, OSError, ValueError):
-            if self._closed:
-                return self._result("killed", error="SandboxPool closed")
-            note = worker.death_note()
-            self._restart(worker)
-            return self._result("crashed", error=note)
-        _, _, record = plain_loads(data)
-        return self._from_record(record)
+        while True:
+            try:
+                ready = worker.conn.poll(guard)
+            except (OSError, ValueError):
+                ready = True  # closed under us: recv below says so
+            if not ready:
+                status = "timeout" if self._inline else "crashed"
+                note = (
+                    f"wall-clock limit of {limits.wall_time:g} s"
+                    if self._inline
+                    else f"sandbox worker {worker.pid} stopped answering"
+                )
+                self._restart(worker)
+                return self._result(status, error=note)
+            try:
+                data = worker.conn.recv_bytes()
+            except (EOFError, OSError, ValueError):
+                if self._closed:
+                    return self._result("killed", error="SandboxPool closed")
+                note = worker.death_note()
+                self._restart(worker)
+                return self._result("crashed", error=note)
+            message = plain_loads(data)
+            if message[0] != "busy":
+                return self._from_record(message[2])
+            # The worker compiles its deferred prewarm first: allow what a start is allowed.
+            guard += self.start_timeout
 
     def _from_record(self, record: dict) -> SandboxResult:
         status, value, error = record["status"], None, record["error"]

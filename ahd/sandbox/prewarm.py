@@ -2,12 +2,18 @@
 
 A child starts from its worker's memory every time, so whatever the worker compiled before
 forking costs the child nothing; see :func:`prewarm_numba` for what is worth compiling and
-what it saves.
+what it saves, and :func:`at_start` for what a worker compiles before it says it is ready.
 """
 
 from __future__ import annotations
 
 PREWARM_LEVELS = ("none", "basic", "operators")
+_done: list[str] = []
+
+
+def compiled_levels() -> tuple[str, ...]:
+    """The levels this process (and so a child forked from it) has compiled, in order."""
+    return tuple(_done)
 
 
 def _prewarm_operators(np, numba, math):  # noqa: ANN001 - modules passed in, imported lazily
@@ -53,6 +59,17 @@ def _prewarm_operators(np, numba, math):  # noqa: ANN001 - modules passed in, im
     _operators(8, 1)
 
 
+def at_start(level: str) -> str:
+    """The part of ``level`` a worker compiles before it is ready.
+
+    ``"operators"`` waits for the first request that may compile candidate code (see
+    :meth:`ahd.sandbox.pool.SandboxPool.submit`): its 10-20 s buy nothing for a run that
+    only scores built-in code, resumes on candidates already in numba's disk cache, or stops
+    at its first LLM call (a wrong key or model is then reported 10-20 s sooner).
+    """
+    return "basic" if level == "operators" else level
+
+
 def prewarm_numba(level: str = "basic") -> None:
     """Compile throwaway functions so that children forked afterwards do not pay for it.
 
@@ -85,3 +102,4 @@ def prewarm_numba(level: str = "basic") -> None:
     _sum(np.arange(3.0))
     if level == "operators":
         _prewarm_operators(np, numba, math)
+    _done.append(level)

@@ -27,6 +27,7 @@ import from here still can be.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import pickle
@@ -43,7 +44,7 @@ from ahd.sandbox.environment import (
     scrub_environ,
     scrubbed_environ,
 )
-from ahd.sandbox.prewarm import PREWARM_LEVELS, prewarm_numba
+from ahd.sandbox.prewarm import PREWARM_LEVELS, at_start, prewarm_numba
 from ahd.sandbox.probe import probe_layers
 from ahd.sandbox.records import SandboxLimits
 from ahd.sandbox.request import PoolGone, reap_parked, run_inline, run_request
@@ -88,8 +89,9 @@ def serve(conn: Connection) -> int:
     for path in config.get("sys_path", ()):
         if path not in sys.path:
             sys.path.append(path)
+    level = config.get("prewarm_numba", "basic")
     try:
-        prewarm_numba(config.get("prewarm_numba", "basic"))
+        prewarm_numba(at_start(level))
         warmup = config.get("warmup")
         if warmup is not None:
             func, _ = resolve_spec(normalize_spec(warmup))
@@ -111,6 +113,7 @@ def serve(conn: Connection) -> int:
     readable = None if readable is None else tuple(readable)
     shared_dir = config.get("shared_dir")
     _send(conn, ("ready", {"pid": os.getpid(), "probe": probe, "base_dir": base_dir}))
+    deferred = level if at_start(level) != level else None
     try:
         while True:
             try:
@@ -119,7 +122,13 @@ def serve(conn: Connection) -> int:
                 return 0
             if msg[0] == "exit":
                 return 0
-            _, req_id, spec, args, limits_dict, active, inline = msg
+            _, req_id, spec, args, limits_dict, active, inline, compiles = msg
+            if compiles and deferred is not None:
+                # The pool allows for this when it reads "busy" (see SandboxPool._on_worker).
+                if not _send(conn, ("busy", req_id)):
+                    return 0
+                _prewarm_late(deferred)
+                deferred = None
             limits = SandboxLimits(**limits_dict)
             if inline:
                 record = run_inline(spec, args, limits, allowed)
@@ -143,6 +152,14 @@ def serve(conn: Connection) -> int:
     finally:
         reap_parked(block=True)
         shutil.rmtree(base_dir, ignore_errors=True)
+
+
+def _prewarm_late(level: str) -> None:
+    """:func:`prewarm_numba` between requests; a failure only costs children the time."""
+    with contextlib.suppress(Exception):  # an optimisation: the request runs all the same
+        prewarm_numba(level)
+    gc.collect()
+    gc.freeze()
 
 
 def main(argv: list[str] | None = None) -> int:

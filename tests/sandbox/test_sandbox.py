@@ -374,6 +374,25 @@ def test_safe_pickle_rejects_globals_and_keeps_numpy():
     assert np.array_equal(back["a"], value["a"]) and back["b"] == value["b"]
 
 
+@pytest.mark.slow
+def test_operators_prewarm_waits_for_a_request_that_compiles(monkeypatch):
+    """The ``operators`` prewarm costs 10-20 s of compiling per worker: a worker does it
+    before its first request that may compile, not at start, and the pool gives it that time
+    even where the request's own allowance is shorter (here a 0.5 s grace: the prewarm
+    alone takes longer, and without the worker's "busy" the request would be "crashed")."""
+    import ahd.sandbox.pool as pool_module
+
+    spec = "ahd.sandbox.prewarm:compiled_levels"
+    with SandboxPool(1, limits=SHORT) as p:
+        assert p.submit(spec, compiles=False).result().value == ("basic",)
+        monkeypatch.setattr(pool_module, "WORKER_GRACE_S", 0.5)
+        first = p.submit(spec).result()
+        assert first.status == "ok", first.error
+        assert first.value == ("basic", "operators")
+        assert p.submit(spec).result().value == ("basic", "operators")  # once per worker
+        assert p.restarts == 0
+
+
 def test_pool_options_are_validated():
     with pytest.raises(ValueError):
         SandboxPool(1, prewarm_numba="everything")
