@@ -71,6 +71,30 @@ def code_file(shared_dir: str, code: str) -> str:
     return path
 
 
+def may_compile(payload: dict[str, Any]) -> bool:
+    """Whether a child running ``payload`` may have to compile (parent side): some operator
+    is candidate code with no numba cache beside its :func:`code_file` yet. Built-in operators
+    load from the engine's cache. A cache made for other argument types still compiles; this
+    only decides whether the worker compiles its prewarm first
+    (:meth:`ahd.sandbox.pool.SandboxPool.submit`).
+    """
+    for ops in payload["operators"].values():
+        for op in ops:
+            if "source" not in op:
+                continue
+            path = op.get("path")
+            if path is None:
+                return True
+            folder, name = os.path.split(path)
+            stem = os.path.splitext(name)[0] + "."
+            with contextlib.suppress(OSError):
+                if any(f.startswith(stem) and f.endswith(".nbi")
+                       for f in os.listdir(os.path.join(folder, "__pycache__"))):
+                    continue
+            return True
+    return False
+
+
 def _load_file(code: str, path: str) -> tuple[types.ModuleType, str] | None:
     """Load candidate code from its content-named file, or None when the file does not hold
     exactly ``code`` (then the caller compiles from the string, uncached).

@@ -39,7 +39,7 @@ from .checks import (
     default_allowed_names,
     validate_child_output,
 )
-from .child import FRAMES_HEADER, code_file, run_candidate_lns, warm_engine
+from .child import FRAMES_HEADER, code_file, may_compile, run_candidate_lns, warm_engine
 from .engine.config import LNSConfig
 from .instance import RoutingInstance
 from .requests import (
@@ -286,9 +286,8 @@ def iter_batches(
                 for op in ops:
                     if "source" in op:
                         op["path"] = code_file(shared_dir, op["source"])
-    # Only candidate code compiles: built-in operators load from numba's cache.
     futures = {pool.submit(CHILD_SPEC, (prepared[i].payload,), limits,
-                           compiles=bool(prepared[i].sources)): i for i in runnable}
+                           compiles=may_compile(prepared[i].payload)): i for i in runnable}
     waiting = set(futures)
     try:
         while waiting:

@@ -18,7 +18,7 @@ from ahd.sandbox.records import SandboxLimits
 from ahd.trust import InvalidOutput, clip, record_status, redact, secret_values
 
 from .checks import check_source, validate_child_output
-from .child import code_file, run_candidate_lns
+from .child import code_file, may_compile, run_candidate_lns
 from .engine.config import LNSConfig
 from .evaluate import prepare, unwrap_error
 from .instance import RoutingInstance
@@ -134,8 +134,7 @@ def evaluate_teams(
                 for op in ops:
                     if "source" in op:
                         op["path"] = code_file(shared_dir, op["source"])
-        jobs[pool.submit(run_team_lns, (payload,), limits,
-                         compiles=bool(prepared[0].sources))] = i
+        jobs[pool.submit(run_team_lns, (payload,), limits, compiles=may_compile(payload))] = i
     for future in cf.as_completed(jobs):
         i = jobs[future]
         out[i] = _records(prepared_all[i], future.result())

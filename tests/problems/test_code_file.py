@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from ahd.problems.child import code_file
+from ahd.problems.child import code_file, load_source, may_compile
 
 CODE = "def destroy(inst, sol, n_remove, removed):\n    return 0\n"
 
@@ -30,3 +30,21 @@ def test_threads_writing_the_same_code_at_once(tmp_path):
     with open(paths[0], encoding="utf-8") as handle:
         assert handle.read() == CODE
     assert sorted(p.name for p in (tmp_path / "code").iterdir()) == [paths[0].split("/")[-1]]
+
+
+def test_may_compile_until_numba_has_cached_the_candidate_beside_its_file(tmp_path):
+    """What decides whether a sandbox worker compiles its prewarm before a request: candidate
+    code with no cache beside its content-named file may compile; once numba has cached it
+    there, or when every operator is built in, it does not."""
+    import numba
+
+    code = "def bump(x):\n    return x + 1\n"
+    path = code_file(str(tmp_path), code)
+    payload = {"operators": {"destroy": [{"registry": "random_removal"},
+                                         {"source": code, "entry": "bump", "path": path}]}}
+    assert may_compile(payload)
+    assert may_compile({"operators": {"destroy": [{"source": code, "entry": "bump"}]}})
+    assert not may_compile({"operators": {"destroy": [{"registry": "random_removal"}]}})
+    module, _ = load_source(code, path)
+    assert numba.njit(cache=True)(module.bump)(1) == 2  # numba writes its cache beside path
+    assert not may_compile(payload)
