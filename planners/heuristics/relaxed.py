@@ -15,6 +15,14 @@ the only gluten-free bread), among the helpful actions. On testing/easy of the I
 learning track this took lazy h_FF search with preferred operators from 22 to 26 Childsnack
 tasks, with the same expansions elsewhere.
 
+Among supporters that still tie, the lowest operator number wins, not the first to fire. The
+order in which equal-cost facts leave the heap is arbitrary, and first-come let each goal pick
+its own object: with three trays, each at one child's table, the relaxed plan made a sandwich
+per tray (h_FF 9 where one sandwich on every tray gives 7), and its helpful actions started
+three sandwiches at once. Operator numbers are fixed for the task (the grounder's discovery
+order), so the rule picks the same object for every goal it can serve, and the same one from
+state to state.
+
 Scratch arrays (one set per task, reused for every evaluation) come from :func:`scratch`.
 """
 
@@ -171,9 +179,11 @@ def explore(bits: np.ndarray, T: tuple, S: tuple, mode: int) -> float:
                         fcost[g] = oc
                         supp[g] = o
                         n = _push(hkey, hval, n, oc, g)
-                    elif oc == fcost[g] and (add_ptr[o + 1] - add_ptr[o]
-                                             > add_ptr[supp[g] + 1] - add_ptr[supp[g]]):
-                        supp[g] = o  # an equal supporter that adds more (module docstring)
+                    elif oc == fcost[g]:  # ties: more adds, then the lower number wins
+                        na = add_ptr[o + 1] - add_ptr[o]
+                        nb = add_ptr[supp[g] + 1] - add_ptr[supp[g]]
+                        if na > nb or (na == nb and o < supp[g]):
+                            supp[g] = o
     if left > 0:
         return np.inf
     if mode == HMAX:

@@ -112,3 +112,31 @@ def test_preferred_operators_are_refused_where_they_do_not_exist(line):
     assert "Traceback" not in result.output
     result = runner.invoke(app, [*args, "--lazy"])
     assert result.exit_code == 0 and result.output.startswith("solved  cost 4"), result.output
+
+
+TRAYS_DOMAIN = """(define (domain trays) (:requirements :strips)
+  (:predicates (notexist ?s) (made ?s) (ontray ?s ?t) (home ?c ?t) (fed ?c))
+  (:action make :parameters (?s) :precondition (notexist ?s)
+    :effect (and (made ?s) (not (notexist ?s))))
+  (:action put :parameters (?s ?t) :precondition (made ?s) :effect (ontray ?s ?t))
+  (:action serve :parameters (?s ?c ?t) :precondition (and (ontray ?s ?t) (home ?c ?t))
+    :effect (and (fed ?c) (not (ontray ?s ?t)))))
+"""
+
+
+@pytest.mark.parametrize("objects", ["s1 s2 s3 t1 t2 t3 c1 c2 c3", "t3 t2 t1 c3 c2 c1 s3 s2 s1"])
+def test_a_relaxed_plan_serves_every_goal_with_the_same_object_where_it_can(tmp_path, objects):
+    """Three children, each at the table of one tray, and three sandwiches to make. Every
+    sandwich on every tray costs the same in h_add, so each child's serving has three tied
+    supporters. Worked by hand: one sandwich made and put on every tray serves everyone
+    (make, 3 puts, 3 serves: h_FF 7); a sandwich per tray (9) is a relaxed plan too, and the one
+    first-come supporters gave, with three makes among its helpful actions."""
+    (tmp_path / "d.pddl").write_text(TRAYS_DOMAIN)
+    (tmp_path / "p.pddl").write_text(
+        f"(define (problem lunch) (:domain trays) (:objects {objects}) (:init (notexist s1)"
+        " (notexist s2) (notexist s3) (home c1 t1) (home c2 t2) (home c3 t3))"
+        " (:goal (and (fed c1) (fed c2) (fed c3))))")
+    task = ground(read_task(tmp_path / "d.pddl", tmp_path / "p.pddl"))
+    h, helpful = _helpful(task, task.init_bits)
+    assert h == 7.0
+    assert len([name for name in helpful if name.startswith("(make ")]) == 1
