@@ -27,17 +27,37 @@ class Terminated(KeyboardInterrupt):
     """Raised in the main thread when the process receives SIGTERM."""
 
 
+#: The interrupts the handlers below raised in this process: ``[count, last was SIGTERM]``.
+_raised: list = [0, False]
+
+
 def _raise(signum: int, frame: Any) -> None:
-    raise Terminated()
+    _raised[0] += 1
+    _raised[1] = signum == signal.SIGTERM
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
 
 def install() -> None:
-    """Let SIGTERM raise :class:`Terminated` in the main thread, and re-deliver an interrupt
-    that a C callback swallowed (a no-op in another thread, where Python cannot set handlers:
-    the CLI run from a library's worker thread)."""
+    """Let SIGTERM raise :class:`Terminated` in the main thread (and Ctrl-C its usual
+    KeyboardInterrupt, counted: see :func:`raise_if_lost`), and re-deliver an interrupt that a
+    C callback swallowed (a no-op in another thread, where Python cannot set handlers: the CLI
+    run from a library's worker thread)."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _raise)
+        signal.signal(signal.SIGINT, _raise)
         sys.unraisablehook = functools.partial(_redeliver, sys.unraisablehook)
+
+
+def raise_if_lost() -> None:
+    """Raise the interrupt again if one was raised before and something swallowed it.
+
+    Called as a command starts: an interrupt raised during start-up ends the process before
+    that, unless code it passed through caught it and carried on (a library's ``except:``
+    around an import, say), which once let a Ctrl-C 0.3 s into ``ahd evolve`` run the whole
+    evolution and exit 0.
+    """
+    if _raised[0]:
+        raise Terminated() if _raised[1] else KeyboardInterrupt()
 
 
 #: Seconds before a swallowed interrupt is sent again: long enough for the C code that made
@@ -81,6 +101,7 @@ def interruptible(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
+            raise_if_lost()
             return command(*args, **kwargs)
         except KeyboardInterrupt as exc:
             typer.echo(f"error: interrupted ({what(exc)})", err=True)

@@ -56,3 +56,32 @@ def test_an_interrupt_swallowed_by_a_c_callback_is_delivered_again(signal_name, 
                           capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == raised, done.stderr
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+
+
+#: An interrupt that code on the way caught and dropped (a library's bare ``except:``), then a
+#: command starting: it must stop, not run.
+DROPPED = """
+import os, signal, sys, time
+from ahd.interrupts import install, interruptible
+install()
+try:
+    os.kill(os.getpid(), getattr(signal, sys.argv[1]))
+    time.sleep(10)
+except KeyboardInterrupt:
+    pass
+import typer
+try:
+    interruptible(lambda: print("the command ran"))()
+except typer.Exit as exc:  # as typer's app ends a command
+    sys.exit(exc.exit_code)
+"""
+
+
+@pytest.mark.parametrize(("name", "status", "word"),
+                         [("SIGINT", 130, "Ctrl-C"), ("SIGTERM", 143, "SIGTERM")])
+def test_an_interrupt_dropped_during_startup_stops_the_command(name, status, word):
+    proc = subprocess.run([sys.executable, "-c", DROPPED, name], capture_output=True, text=True,
+                          timeout=60)
+    assert "the command ran" not in proc.stdout
+    assert proc.returncode == status, (proc.returncode, proc.stderr)
+    assert proc.stderr.strip().splitlines() == [f"error: interrupted ({word})"]
