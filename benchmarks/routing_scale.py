@@ -64,8 +64,9 @@ from ahd.problems.instance import RoutingInstance  # noqa: E402
 
 #: Variants of ahd that show what its large-instance parts are worth: ``ahd-whole`` without
 #: decomposition (one LNS on the whole instance), ``ahd-insertion`` also without the savings
-#: start (cheapest insertion, as before both).
-ALL_SOLVERS = ("ahd", "ahd-whole", "ahd-insertion", "pyvrp", "ortools")
+#: start (cheapest insertion, as before both), ``ahd-limit`` with the annealing schedule fitted
+#: to the time limit (``schedule="limit"``, the default before the anytime schedule).
+ALL_SOLVERS = ("ahd", "ahd-whole", "ahd-insertion", "ahd-limit", "pyvrp", "ortools")
 SETS = {"x": "CVRPLIB X, n > 500 (gap to BKS, %)",
         "xxl": "Belgium XXL (gap to the checked .sol cost, %)"}
 MEMORY_WORDS = ("MemoryError", "bad_alloc", "Cannot allocate memory", "distance matrix needs")
@@ -151,6 +152,8 @@ def run_pyvrp(inst: RoutingInstance, time_limit: float, seed: int, box: dict):
 RUNNERS = {"ahd": run_ahd, "pyvrp": run_pyvrp,
            "ahd-whole": lambda inst, t, seed, box: run_ahd(inst, t, seed, box,
                                                            decompose="off"),
+           "ahd-limit": lambda inst, t, seed, box: run_ahd(inst, t, seed, box,
+                                                           schedule="limit"),
            "ahd-insertion": lambda inst, t, seed, box: run_ahd(
                inst, t, seed, box, construction="insertion", decompose="off"),
            "ortools": lambda inst, t, seed, box: SOLVERS["ortools"](inst, t, seed=seed)}

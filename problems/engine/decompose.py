@@ -8,7 +8,8 @@ methods, the search therefore works on one region at a time: a random route and 
 whose centroids are nearest to it, until about ``sub_customers`` customers, become an
 instance of their own (same depot, same distances: a subset of the coordinates with the
 instance's rounding, or of its matrix), solved by the ordinary LNS from their current routes
-for ``sub_seconds``; its best solution replaces those routes when it is cheaper. A
+for ``sub_iterations`` (``sub_seconds`` under the ``"limit"`` schedule); its best solution
+replaces those routes when it is cheaper. A
 sub-problem's best is never worse than its start (the start is feasible), so the cost of the
 whole solution never rises.
 
@@ -90,8 +91,12 @@ def decomposed_search(instance: RoutingInstance, config, routes: list[list[int]]
         sub_routes = [[local[c] for c in routes[r]] for r in picked]
         sub = sub_instance(instance, customers, len(picked) + 5)
         before = verify(sub, sub_routes)
-        sub_config = replace(config, time_limit=min(sub_seconds, left), iterations=None,
-                             seed=int(rng.integers(2**31)), decompose="off",
+        if config.uses_anytime(instance.n):  # fixed iterations: the same parts, the same
+            budget = dict(time_limit=left, iterations=config.sub_iterations,  # results in
+                          first_epoch=config.sub_iterations, schedule="anytime")  # longer runs
+        else:
+            budget = dict(time_limit=min(sub_seconds, left), iterations=None)
+        sub_config = replace(config, **budget, seed=int(rng.integers(2**31)), decompose="off",
                              start_temp=max(config.end_temp, SUB_HEAT * config.start_temp))
         result = run(sub, sub_config, sub_routes)
         totals["iterations"] += result.iterations

@@ -43,7 +43,7 @@ from .state import (
 Params = namedtuple(
     "Params",
     "time_limit max_iters seed acceptance t_start t_end rrt0 segment reaction s_best s_better"
-    " s_accept lo_remove hi_remove use_ls penalty0 target",
+    " s_accept lo_remove hi_remove use_ls penalty0 target epoch0 reheat",
 )
 
 #: Columns of the per-operator statistics arrays.
@@ -118,7 +118,9 @@ def _search(
     status = OK
     bad_op = -1
     it = 0
-    log_ratio = np.log(p.t_end / p.t_start)
+    ep_start = 0  # anytime schedule (p.epoch0 > 0): this epoch's first iteration,
+    ep_len = p.epoch0  # its length (doubling), and its start temperature
+    ep_t0 = p.t_start
     while True:
         if p.max_iters >= 0 and it >= p.max_iters:
             break
@@ -126,10 +128,20 @@ def _search(
         if elapsed >= p.time_limit:
             break
         progress = 0.0
-        if p.time_limit < np.inf:
-            progress = elapsed / p.time_limit
-        if p.max_iters > 0:
-            progress = max(progress, it / p.max_iters)
+        if p.epoch0 > 0:
+            if it - ep_start >= ep_len:
+                ep_start = it
+                ep_len *= 2
+                ep_t0 = max(p.t_end, p.t_start * p.reheat)
+                if best_cost < np.inf:  # each epoch anneals from the best solution so far
+                    copy_solution(best, cur)
+                    cur_f = total_cost(cur) + pen * total_excess(inst, cur)
+            progress = (it - ep_start) / ep_len
+        else:
+            if p.time_limit < np.inf:
+                progress = elapsed / p.time_limit
+            if p.max_iters > 0:
+                progress = max(progress, it / p.max_iters)
         d = _roulette(wd)
         r = _roulette(wr)
         copy_solution(cur, cand)
@@ -187,7 +199,7 @@ def _search(
             trace[j, 2] = dist_c
             n_trace = j + 1
         if p.acceptance == 0:
-            temp = p.t_start * np.exp(log_ratio * progress)
+            temp = ep_t0 * np.exp(np.log(p.t_end / ep_t0) * progress)
             accept = f_c < cur_f or np.random.random() < np.exp((cur_f - f_c) / temp)
         else:
             ref = best_cost if best_cost < np.inf else cur_f
@@ -391,6 +403,8 @@ def _params(config: LNSConfig, start_cost: float, n: int, nroutes: int, inst) ->
         bool(config.local_search),
         penalty0,
         float(config.penalty_target),
+        int(config.epoch_iterations(n)) if config.uses_anytime(n) else 0,
+        float(config.reheat),
     )
 
 
