@@ -46,7 +46,7 @@ def test_pick_routes_takes_the_nearest_routes_until_the_size():
 def test_a_decomposed_run_only_improves_and_stays_feasible(make):
     inst = make()
     config = LNSConfig(time_limit=2, seed=1, decompose="on", sub_customers=250,
-                       sub_seconds=0.4)
+                       sub_seconds=0.4, sub_iterations=300)  # whichever its schedule uses
     result = run_lns(inst, config)
     assert sorted(c for r in result.routes for c in r) == list(range(1, inst.n + 1))
     assert result.cost == verify(inst, result.routes)
