@@ -121,6 +121,7 @@ def _search(
     ep_start = 0  # anytime schedule (p.epoch0 > 0): this epoch's first iteration,
     ep_len = p.epoch0  # its length (doubling), and its start temperature
     ep_t0 = p.t_start
+    log_ratio = np.log(p.t_end / ep_t0)
     while True:
         if p.max_iters >= 0 and it >= p.max_iters:
             break
@@ -133,6 +134,7 @@ def _search(
                 ep_start = it
                 ep_len *= 2
                 ep_t0 = max(p.t_end, p.t_start * p.reheat)
+                log_ratio = np.log(p.t_end / ep_t0)
                 if best_cost < np.inf:  # each epoch anneals from the best solution so far
                     copy_solution(best, cur)
                     cur_f = total_cost(cur) + pen * total_excess(inst, cur)
@@ -199,7 +201,7 @@ def _search(
             trace[j, 2] = dist_c
             n_trace = j + 1
         if p.acceptance == 0:
-            temp = ep_t0 * np.exp(np.log(p.t_end / ep_t0) * progress)
+            temp = ep_t0 * np.exp(log_ratio * progress)
             accept = f_c < cur_f or np.random.random() < np.exp((cur_f - f_c) / temp)
         else:
             ref = best_cost if best_cost < np.inf else cur_f

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from large_instances import belgium_like
 from numba import njit
 from typer.testing import CliRunner
 
@@ -119,11 +120,8 @@ def test_large_instances_bound_the_solution_rows_and_width():
 
 
 def test_a_large_instance_solves_feasibly_within_its_bounded_rows():
-    rng = np.random.default_rng(1)
     n = 2500
-    coords = rng.integers(0, 2000, (n + 1, 2)).astype(float)
-    demand = np.r_[0.0, rng.integers(1, 4, n)].astype(float)
-    inst = make_instance("big", "cvrp", coords, demand, 30.0, "EUC_2D", distances="coords")
+    inst = belgium_like(n, 1, capacity=30.0, side=2000, distances="coords")
     assert not inst.dense
     result = run_lns(inst, LNSConfig(iterations=30, seed=0))
     assert verify(inst, result.routes) == result.cost

@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from large_instances import belgium_like
 
 from ahd.problems.engine.config import DECOMPOSE_MIN_CUSTOMERS, LNSConfig
 from ahd.problems.engine.decompose import pick_routes, sub_instance
 from ahd.problems.engine.lns import run_lns
-from ahd.problems.generators import make_instance, ovrp_from, uniform_tsp, x_cvrp
+from ahd.problems.generators import ovrp_from, uniform_tsp, x_cvrp
 from ahd.problems.verify import verify
-
-
-def _big(n: int, seed: int, distances: str = "auto"):
-    rng = np.random.default_rng(seed)
-    coords = rng.integers(0, 1000, (n + 1, 2)).astype(float)
-    demand = np.r_[0.0, rng.integers(1, 4, n)].astype(float)
-    return make_instance("big", "cvrp", coords, demand, 20.0, "EUC_2D", distances=distances)
 
 
 @pytest.mark.parametrize("distances", ["matrix", "coords"])
 def test_a_sub_instance_keeps_the_distances_of_its_customers(distances):
-    inst = _big(300, 1, distances)
+    inst = belgium_like(300, 1, distances=distances)
     customers = np.array([17, 3, 250, 99], dtype=np.int64)
     sub = sub_instance(inst, customers, 4)
     full = np.r_[0, customers]
@@ -42,7 +36,7 @@ def test_pick_routes_takes_the_nearest_routes_until_the_size():
     assert picked[1:] == rest[:len(picked) - 1]
 
 
-@pytest.mark.parametrize("make", [lambda: _big(1200, 2), lambda: ovrp_from(x_cvrp(600, 3))])
+@pytest.mark.parametrize("make", [lambda: belgium_like(1200, 2), lambda: ovrp_from(x_cvrp(600, 3))])
 def test_a_decomposed_run_only_improves_and_stays_feasible(make):
     inst = make()
     config = LNSConfig(time_limit=2, seed=1, decompose="on", sub_customers=250,

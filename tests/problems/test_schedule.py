@@ -8,10 +8,11 @@ result; these tests replay a timed run by its iteration count and compare traces
 
 import numpy as np
 import pytest
+from large_instances import belgium_like
 
 from ahd.problems.engine.config import ANYTIME_MIN_CUSTOMERS, LNSConfig
 from ahd.problems.engine.lns import run_lns
-from ahd.problems.generators import make_instance, x_cvrp
+from ahd.problems.generators import x_cvrp
 
 
 def _same_search(a, b) -> bool:
@@ -68,11 +69,7 @@ def test_which_schedule_a_config_uses():
 
 
 def test_a_decomposed_run_is_a_prefix_of_a_longer_one():
-    rng = np.random.default_rng(8)
-    n = 900
-    coords = rng.integers(0, 1000, (n + 1, 2)).astype(float)
-    demand = np.r_[0.0, rng.integers(1, 4, n)].astype(float)
-    inst = make_instance("big", "cvrp", coords, demand, 20.0, "EUC_2D", distances="coords")
+    inst = belgium_like(900, 8, distances="coords")
     common = dict(seed=2, decompose="on", sub_customers=200, sub_iterations=150,
                   schedule="anytime")
     run_lns(inst, LNSConfig(time_limit=0.2, **common))  # compile outside the clock
