@@ -6,7 +6,8 @@
 #   ahd-lama       that search with the landmark count as a second heuristic (ahd:lama)
 #   fd-lama-first  Fast Downward lama-first, shipped in up-fast-downward (fd:lama-first)
 #   evolved        the exported heuristic generated/<domain>.py, on the domains that have one,
-#                  with the search it was evolved for (EVOLVED_SEARCH: eager, lazy-pref, ...)
+#                  with the search it was evolved for (its "# ahd-search:" line; EVOLVED_SEARCH
+#                  = eager, lazy-pref, ... runs every domain's file with that one instead)
 #
 # Limits: 30 s wall clock and 4 GiB address space per run, 2 runs at a time (one per core of the
 # 2-core machine); the IPC used 30 min, 8 GiB and one core. At most 300 tasks x 5 planners x
@@ -17,7 +18,7 @@
 #   DATA_DIR   default ../shared/data/ipc2023-learning (next to the repository)
 #   smoke:     benchmarks/ipc2023.sh "" --domains blocksworld,ferry --tasks p01,p02
 # Environment: TIME (30s), MEMORY (4G), JOBS (2), OUT (runs/plan-eval-ipc2023-easy),
-#   AHD (the command, default: ahd), EVOLVED_SEARCH (eager).
+#   AHD (the command, default: ahd), EVOLVED_SEARCH (empty: each file's own search).
 # A full run (no extra options) copies the report to benchmarks/results/ipc2023_learning.md
 # and the per-group sums to benchmarks/results/ipc2023_learning.csv.
 set -euo pipefail
@@ -40,7 +41,7 @@ fi
 planners=(--planner "ahd-hff=ahd:hff" --planner "ahd-lazy-pref=ahd:hff:lazy-pref"
           --planner "ahd-lama=ahd:lama" --planner "fd-lama-first=fd:lama-first")
 if compgen -G "$ROOT/generated/*.py" > /dev/null; then
-    planners+=(--planner "evolved=ahd:$ROOT/generated/{domain}.py:${EVOLVED_SEARCH:-eager}")
+    planners+=(--planner "evolved=ahd:$ROOT/generated/{domain}.py${EVOLVED_SEARCH:+:$EVOLVED_SEARCH}")
 else
     echo "note: no generated/*.py, so no evolved heuristic is evaluated" >&2
 fi
@@ -53,7 +54,7 @@ echo "+ ${cmd[*]}" >&2
 if [ $# -eq 0 ]; then
     dest="$ROOT/benchmarks/results/ipc2023_learning"
     {
-        echo "<!-- made by: benchmarks/ipc2023.sh (TIME=$TIME MEMORY=$MEMORY JOBS=$JOBS EVOLVED_SEARCH=${EVOLVED_SEARCH:-eager}) -->"
+        echo "<!-- made by: benchmarks/ipc2023.sh (TIME=$TIME MEMORY=$MEMORY JOBS=$JOBS EVOLVED_SEARCH=${EVOLVED_SEARCH:-}) -->"
         echo
         cat "$OUT/report.md"
     } > "$dest.md"

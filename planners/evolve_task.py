@@ -86,7 +86,7 @@ from .evolve_child import (
     warm_worker,
 )
 from .evolve_config import PlanningTaskConfig, find_tasks, fitness, split_tasks, spread
-from .evolve_export import export_heuristic
+from .evolve_export import export_heuristic, search_name
 from .features import GOALCOUNT_SOURCE, DomainProfile, analyse, render
 from .pddl_io import read_pddl_text
 
@@ -516,8 +516,9 @@ class PlanningTask:
                      " ".join(f for f, on in (("--lazy", c.lazy), ("--preferred", c.preferred),
                                               ("--landmarks", c.landmarks)) if on))
             header.append(f"Evolved for the search of: ahd plan ... {flags}")
-        out.exported = export_heuristic(cand.source, Path(run_dir) / "generated",
-                                        self.domain_name, header)
+        out.exported = export_heuristic(
+            cand.source, Path(run_dir) / "generated", self.domain_name, header,
+            search_name(c.search, c.lazy, c.preferred, c.landmarks))
         out.fields.update(winner_id=cid, winner_round=w.round, winner_train=w.fitness,
                           winner_validation=w.validation, winner_validation_solved=won)
         return out

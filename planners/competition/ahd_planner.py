@@ -14,6 +14,8 @@ import json
 import sys
 from pathlib import Path
 
+from ahd.planners.evolve_export import declared_search
+
 from .planner_base import Invocation, Limits, Outcome, Planner, PlannerSpecError, crash_outcome
 from .suite import Task
 
@@ -38,10 +40,12 @@ class AhdPlanner(Planner):
     """Our GBFS through :mod:`ahd.planners.competition.run_ahd`, one process per task.
 
     ``config`` is a built-in heuristic name or a ``.py`` heuristic file, relative to ``cwd``
-    (default: the current folder), optionally followed by ``:SEARCH`` (:data:`SEARCH_CONFIGS`)
-    and by ``@SEED`` (GBFS expands successors in an order shuffled by that seed, as Fast
-    Downward's ``randomize_successors``: ``ahd:lama@1``); runs start in their own work
-    folders, so the path is made absolute here.
+    (default: the current folder), optionally followed by ``:SEARCH`` (:data:`SEARCH_CONFIGS`;
+    without it, a file exported by ``ahd evolve`` runs with the search it was evolved for, its
+    ``# ahd-search:`` line, and anything else with eager GBFS) and by ``@SEED`` (GBFS
+    expands successors in an order shuffled by that seed, as Fast Downward's
+    ``randomize_successors``: ``ahd:lama@1``); runs start in their own work folders, so the
+    path is made absolute here.
     """
 
     kind = "ahd"
@@ -52,7 +56,8 @@ class AhdPlanner(Planner):
         if at and seed.isdigit():  # (an @ inside a heuristic file's path stays there)
             config, self.seed = before, int(seed)
         head, _, tail = ALIASES.get(config, config).rpartition(":")
-        self.search = "eager"
+        #: The search the spec names; ``None``: a heuristic file's declared search, else eager.
+        self.search: str | None = None
         if head and tail in SEARCH_CONFIGS:
             config, self.search = head, tail
         super().__init__(label, spec, config)
@@ -96,6 +101,13 @@ class AhdPlanner(Planner):
         wall-clock limit and be recorded as a timeout that says nothing about the planner."""
         return _warm_up_once()
 
+    def search_for(self, task: Task) -> str:
+        """The spec's search, or the one ``task``'s heuristic file declares (eager if none)."""
+        if self.search is not None or self.builtin:
+            return self.search or "eager"
+        declared = declared_search(self.heuristic_for(task))
+        return declared if declared in SEARCH_CONFIGS else "eager"
+
     def applies_to(self, task: Task) -> bool:
         return self.builtin or Path(self.heuristic_for(task)).is_file()
 
@@ -118,7 +130,7 @@ class AhdPlanner(Planner):
         argv = [sys.executable, "-m", "ahd.planners.competition.run_ahd",
                 str(task.domain_file), str(task.problem_file), str(plan),
                 "--heuristic", self.heuristic_for(task), "--deadline", repr(deadline),
-                *SEARCH_CONFIGS[self.search]]
+                *SEARCH_CONFIGS[self.search_for(task)]]
         if self.seed is not None:
             argv += ["--seed", str(self.seed)]
         if limits.memory_mb is not None:

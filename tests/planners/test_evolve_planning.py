@@ -399,6 +399,7 @@ def test_offline_evolve_exports_a_heuristic_that_ahd_plan_accepts(suite, tmp_pat
     assert exported.parent == run_dir / "generated"
     text = exported.read_text()
     assert "def h(state, task)" in text and "Held-out tasks solved" in text
+    assert "\n# ahd-search: eager\n" in text  # what ahd plan-eval runs it with
     problem = suite / "blocksworld" / "training" / "easy" / "p02.pddl"
     planned = CliRunner().invoke(app, ["plan", str(suite / "blocksworld" / "domain.pddl"),
                                        str(problem), "--heuristic", str(exported),

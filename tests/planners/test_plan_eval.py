@@ -35,6 +35,7 @@ from ahd.planners.competition import (
     reference_costs,
     score_runs,
 )
+from ahd.planners.competition.ahd_planner import SEARCH_CONFIGS
 from ahd.planners.competition.cli import register
 from ahd.planners.competition.command_planner import CommandPlanner
 from ahd.planners.competition.planners_registry import fast_downward_paths
@@ -162,6 +163,30 @@ def test_ahd_runner_takes_the_search_configuration(suite, tmp_path, capsys):
     assert seeded[-4:] == ["--lazy", "--preferred", "--seed", "7"]
     result = json.loads(capsys.readouterr().out.split("AHD-RESULT ")[-1])
     assert result["status"] == "solved" and (tmp_path / "plan").is_file()
+
+
+def test_an_exported_heuristic_runs_with_the_search_it_was_evolved_for(suite, tmp_path):
+    from ahd.planners.evolve_export import declared_search, export_heuristic, search_name
+
+    task = discover(suite)[0]
+    source = "def h(state, task):\n    return len(task.goal - state)\n"
+    out = tmp_path / "gen"
+    lazy = export_heuristic(source, out, "x", ["Run: test"], search_name("gbfs", True, True,
+                                                                         False))
+    plain = write_script(out / f"{task.domain}.py", source)
+    assert declared_search(lazy) == "lazy-pref" and declared_search(plain) is None
+    (out / "other.py").write_bytes(lazy.read_bytes())
+    for spec, search in [("ahd:gen/other.py", "lazy-pref"), ("ahd:gen/other.py:eager", "eager"),
+                         ("ahd:gen/{domain}.py", "eager"), ("ahd:hff", "eager")]:
+        planner = parse_planner(spec, cwd=tmp_path)
+        assert planner.search_for(task) == search, spec
+        argv = planner.invocation(task, tmp_path, Limits(time=30), time.time() + 30).argv
+        assert argv[argv.index("--deadline") + 2:] == SEARCH_CONFIGS[search], spec
+    # {domain} files are read per task: the same spec runs each with its own search
+    plain.write_bytes(lazy.read_bytes())
+    assert parse_planner("ahd:gen/{domain}.py", cwd=tmp_path).search_for(task) == "lazy-pref"
+    assert [search_name("ehc", False, False, False), search_name("gbfs", True, True, True),
+            search_name("gbfs", False, False, True)] == ["ehc", "lama", "lm"]
 
 
 def test_parse_memory():
