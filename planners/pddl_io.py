@@ -44,16 +44,47 @@ def _parser(what: str) -> Any:
     """A cached ``pddl`` parser with fresh transformer state.
 
     Building the Lark grammar costs about 0.1 s, five times the parse of a typical task, so
-    the parser is built once per process. Its transformer keeps state from the previous file
+    the parser is built once per process, from Lark's analysis saved beside this module
+    (:func:`_cached_lark`). Its transformer keeps state from the previous file
     (requirements, constants), so that state is reset before every use.
     """
     if what not in _PARSERS:
         from pddl.parser.domain import DomainParser
         from pddl.parser.problem import ProblemParser
 
-        _PARSERS[what] = DomainParser() if what == "domain" else ProblemParser()
+        cls = DomainParser if what == "domain" else ProblemParser
+        _PARSERS[what] = _cached_lark(cls, what) or cls()
     parser = _PARSERS[what]
     parser._transformer.__init__()
+    return parser
+
+
+def _cached_lark(cls: Any, what: str) -> Any:
+    """``cls()`` (a ``pddl`` parser) with its Lark grammar analysis cached in a file, or
+    ``None`` if this ``pddl`` is not built as expected (the caller then builds it uncached).
+
+    Every ``ahd:`` run of ``ahd plan-eval`` is a fresh process, and building the two grammars
+    was about a sixth of a small task's run. Lark keys the file by the grammar and options
+    and rebuilds (and rewrites) it when they change; a file that cannot be read or written
+    costs only the rebuild. It sits in this package's ``__pycache__``, trusted as the
+    bytecode there is (Lark's cache is a pickle).
+    """
+    try:
+        import pddl
+        from lark import Lark, Transformer
+        from pddl.parser import GRAMMAR_FILE, PARSERS_DIRECTORY
+
+        folder = Path(__file__).with_name("__pycache__")
+        folder.mkdir(exist_ok=True)
+        parser = cls.__new__(cls)
+        Transformer.__init__(parser)
+        parser._transformer = cls.transformer_cls()
+        parser._parser = Lark(
+            GRAMMAR_FILE.read_text(), parser="lalr", import_paths=[PARSERS_DIRECTORY],
+            start=cls.start_symbol, transformer=parser._transformer,
+            cache=str(folder / f"pddl-{what}-{pddl.__version__}.lark"))
+    except Exception:  # noqa: BLE001 - any surprise: the uncached parser
+        return None
     return parser
 
 

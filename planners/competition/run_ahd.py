@@ -14,7 +14,27 @@ import json
 import sys
 import time
 
-from .planners_registry import AHD_RESULT_TAG
+from .ahd_planner import AHD_RESULT_TAG
+
+
+def _skip_blas_probe() -> None:
+    """Load numba's array support with ``scipy.linalg`` hidden, so it skips its BLAS probe.
+
+    When numba first loads its array support it imports ``scipy.linalg`` to see whether
+    ``np.dot`` and ``np.linalg`` can compile: about 0.2 s, an eighth of a small task's run,
+    for linear algebra that no search kernel uses. ``scipy.linalg`` is importable again
+    afterwards (a user's heuristic may import it); only numba's flag stays off in this
+    process.
+    """
+    if "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    sys.modules["scipy.linalg"] = None  # type: ignore[assignment]  # its import fails
+    try:
+        import numba.np.arraymath  # noqa: F401
+    except Exception:  # noqa: BLE001 - another numba: it loads when it needs to
+        pass
+    finally:
+        del sys.modules["scipy.linalg"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args(argv)
 
+    _skip_blas_probe()
     from ahd.planners import PlanningInputError, solve, write_plan
 
     def report(payload: dict) -> None:
