@@ -1,7 +1,9 @@
 # --------------------------------------------------------------------------------------------------
-# Exported by ahd evolve on 2026-12-07 11:17 UTC.
-# Run: /tmp/evo/plan-blocksworld   Domain: blocksworld   Candidate: 42   Round: 12
+# Exported by ahd evolve on 2026-12-08 01:46 UTC.
+# Run: /tmp/evo2/plan-blocksworld   Domain: blocksworld   Candidate: 42   Round: 12
 # Held-out tasks solved: 32/32 (goal count 32/32); limits 20000 expansions, 2 s per task
+# Evolved for the search of: ahd plan ... --lazy --preferred
+# ahd-search: lazy-pref
 # Usage:
 #   ahd plan DOMAIN.pddl PROBLEM.pddl --heuristic THIS_FILE.py
 #   ahd.planners.solve(domain, problem, heuristic='THIS_FILE.py')

@@ -1,7 +1,8 @@
 # --------------------------------------------------------------------------------------------------
-# Exported by ahd evolve on 2026-12-07 11:33 UTC.
-# Run: /tmp/evo/plan-floortile   Domain: floortile   Candidate: 46   Round: 13
-# Held-out tasks solved: 7/32 (goal count 6/32); limits 20000 expansions, 2 s per task
+# Exported by ahd evolve on 2026-12-08 02:02 UTC.
+# Run: /tmp/evo2/plan-floortile   Domain: floortile   Candidate: 26   Round: 7
+# Held-out tasks solved: 9/32 (goal count 5/32); limits 20000 expansions, 2 s per task
+# ahd-search: eager
 # Usage:
 #   ahd plan DOMAIN.pddl PROBLEM.pddl --heuristic THIS_FILE.py
 #   ahd.planners.solve(domain, problem, heuristic='THIS_FILE.py')
@@ -9,16 +10,15 @@
 
 """Weighted sum of domain features (ahd offline planning proposer).
 
-h = 0.0904 * goals + 0.0779 * agent_dist(robot-at,down|left|right|up,u,min) + 1 * relaxed(hadd)
+h = 1 * relaxed(hff) + 0.725 * agent_dist(robot-at,down|left|right|up,u,sum)
 """
-# ahd-terms: [["goals", 0.0904], ["agent_dist(robot-at,down|left|right|up,u,min)", 0.0779], ["relaxed(hadd)", 1.0]]
-# ahd-features: {"goals": ["goals", [], []], "agent_dist(robot-at,down|left|right|up,u,min)": ["agent_dist", ["robot-at", "down|left|right|up", "u", "min"], [["edges", [["down", 0, 1], ["left", 0, 1], ["right", 0, 1], ["up", 0, 1]]], ["mobile", "robot"]]], "relaxed(hadd)": ["relaxed", ["hadd"], []]}
+# ahd-terms: [["relaxed(hff)", 1.0], ["agent_dist(robot-at,down|left|right|up,u,sum)", 0.725]]
+# ahd-features: {"relaxed(hff)": ["relaxed", ["hff"], []], "agent_dist(robot-at,down|left|right|up,u,sum)": ["agent_dist", ["robot-at", "down|left|right|up", "u", "sum"], [["edges", [["down", 0, 1], ["left", 0, 1], ["right", 0, 1], ["up", 0, 1]]], ["mobile", "robot"]]]}
 
-from ahd.planners.features import relaxed_cost
+from ahd.planners.features import relaxed_plan_length
 
-W_GOALS = 0.0904
-W_AGENT_DIST_ROBOT_AT_DOWN_LEFT_RIGHT_UP_U_MIN = 0.0779
-W_RELAXED_HADD = 1.0
+W_RELAXED_HFF = 1.0
+W_AGENT_DIST_ROBOT_AT_DOWN_LEFT_RIGHT_UP_U_SUM = 0.725
 
 
 def _distances(adj, memo, source):
@@ -56,31 +56,31 @@ def init(task):
             if a[0] == 'up' and len(a) > 2:
                 adj.setdefault(a[1], set()).add(a[2])
                 adj.setdefault(a[2], set()).add(a[1])
-    data["f_agent_dist_robot_at_down_left_right_up_u_min_adj"] = adj
-    data["f_agent_dist_robot_at_down_left_right_up_u_min_memo"] = {}
-    data["f_agent_dist_robot_at_down_left_right_up_u_min_far"] = len(adj) + 1
-    nodes = set(data["f_agent_dist_robot_at_down_left_right_up_u_min_adj"])
-    data["f_agent_dist_robot_at_down_left_right_up_u_min_nodes"] = nodes
+    data["f_agent_dist_robot_at_down_left_right_up_u_sum_adj"] = adj
+    data["f_agent_dist_robot_at_down_left_right_up_u_sum_memo"] = {}
+    data["f_agent_dist_robot_at_down_left_right_up_u_sum_far"] = len(adj) + 1
+    nodes = set(data["f_agent_dist_robot_at_down_left_right_up_u_sum_adj"])
+    data["f_agent_dist_robot_at_down_left_right_up_u_sum_nodes"] = nodes
     static_at = {}
     for a in task.static_facts:
         if len(a) == 3 and a[2] in nodes:
             static_at.setdefault(a[1], set()).add(a[2])
-    data["f_agent_dist_robot_at_down_left_right_up_u_min_static"] = static_at
-    data["f_agent_dist_robot_at_down_left_right_up_u_min_objs"] = {x for g in task.goal for x in g[1:]} - nodes
-    data["f_agent_dist_robot_at_down_left_right_up_u_min_agents"] = set(task.objects_of('robot'))
+    data["f_agent_dist_robot_at_down_left_right_up_u_sum_static"] = static_at
+    data["f_agent_dist_robot_at_down_left_right_up_u_sum_objs"] = {x for g in task.goal for x in g[1:]} - nodes
+    data["f_agent_dist_robot_at_down_left_right_up_u_sum_agents"] = set(task.objects_of('robot'))
 
 
-def f_goals(state, task):
-    """goals"""
-    return len(task.goal - state) + len(task.goal_negative & state)
+def f_relaxed_hff(state, task):
+    """relaxed(hff)"""
+    return relaxed_plan_length(state, task)
 
 
-def f_agent_dist_robot_at_down_left_right_up_u_min(state, task):
-    """agent_dist(robot-at,down|left|right|up,u,min)"""
+def f_agent_dist_robot_at_down_left_right_up_u_sum(state, task):
+    """agent_dist(robot-at,down|left|right|up,u,sum)"""
     data = task.data
-    adj, memo, far = data["f_agent_dist_robot_at_down_left_right_up_u_min_adj"], data["f_agent_dist_robot_at_down_left_right_up_u_min_memo"], data["f_agent_dist_robot_at_down_left_right_up_u_min_far"]
-    nodes, objs = data["f_agent_dist_robot_at_down_left_right_up_u_min_nodes"], data["f_agent_dist_robot_at_down_left_right_up_u_min_objs"]
-    agents = data["f_agent_dist_robot_at_down_left_right_up_u_min_agents"]
+    adj, memo, far = data["f_agent_dist_robot_at_down_left_right_up_u_sum_adj"], data["f_agent_dist_robot_at_down_left_right_up_u_sum_memo"], data["f_agent_dist_robot_at_down_left_right_up_u_sum_far"]
+    nodes, objs = data["f_agent_dist_robot_at_down_left_right_up_u_sum_nodes"], data["f_agent_dist_robot_at_down_left_right_up_u_sum_objs"]
+    agents = data["f_agent_dist_robot_at_down_left_right_up_u_sum_agents"]
     starts, placed = [], {}
     for a in state:
         if a[0] == 'robot-at' and len(a) == 3 and a[1] in agents:
@@ -98,18 +98,13 @@ def f_agent_dist_robot_at_down_left_right_up_u_min(state, task):
                 targets.add(x)
             else:
                 targets.update(placed.get(x, ()))
-                targets.update(data["f_agent_dist_robot_at_down_left_right_up_u_min_static"].get(x, ()))
+                targets.update(data["f_agent_dist_robot_at_down_left_right_up_u_sum_static"].get(x, ()))
     if not targets:
         return 0
     tables = [_distances(adj, memo, s) for s in starts]
     best = [min(t.get(x, far) for t in tables) for x in targets]
-    return min(best)
-
-
-def f_relaxed_hadd(state, task):
-    """relaxed(hadd)"""
-    return relaxed_cost(state, task)
+    return sum(best)
 
 
 def h(state, task):
-    return W_GOALS * f_goals(state, task) + W_AGENT_DIST_ROBOT_AT_DOWN_LEFT_RIGHT_UP_U_MIN * f_agent_dist_robot_at_down_left_right_up_u_min(state, task) + W_RELAXED_HADD * f_relaxed_hadd(state, task)
+    return W_RELAXED_HFF * f_relaxed_hff(state, task) + W_AGENT_DIST_ROBOT_AT_DOWN_LEFT_RIGHT_UP_U_SUM * f_agent_dist_robot_at_down_left_right_up_u_sum(state, task)

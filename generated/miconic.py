@@ -1,7 +1,9 @@
 # --------------------------------------------------------------------------------------------------
-# Exported by ahd evolve on 2026-12-07 11:39 UTC.
-# Run: /tmp/evo/plan-miconic   Domain: miconic   Candidate: 205   Round: 64
+# Exported by ahd evolve on 2026-12-08 02:07 UTC.
+# Run: /tmp/evo2/plan-miconic   Domain: miconic   Candidate: 205   Round: 64
 # Held-out tasks solved: 32/32 (goal count 32/32); limits 20000 expansions, 2 s per task
+# Evolved for the search of: ahd plan ... --lazy --preferred
+# ahd-search: lazy-pref
 # Usage:
 #   ahd plan DOMAIN.pddl PROBLEM.pddl --heuristic THIS_FILE.py
 #   ahd.planners.solve(domain, problem, heuristic='THIS_FILE.py')

@@ -1,7 +1,9 @@
 # --------------------------------------------------------------------------------------------------
-# Exported by ahd evolve on 2026-12-07 11:49 UTC.
-# Run: /tmp/evo/plan-satellite   Domain: satellite   Candidate: 74   Round: 21
+# Exported by ahd evolve on 2026-12-08 02:17 UTC.
+# Run: /tmp/evo2/plan-satellite   Domain: satellite   Candidate: 68   Round: 19
 # Held-out tasks solved: 32/32 (goal count 32/32); limits 20000 expansions, 2 s per task
+# Evolved for the search of: ahd plan ... --lazy --preferred
+# ahd-search: lazy-pref
 # Usage:
 #   ahd plan DOMAIN.pddl PROBLEM.pddl --heuristic THIS_FILE.py
 #   ahd.planners.solve(domain, problem, heuristic='THIS_FILE.py')
@@ -9,26 +11,21 @@
 
 """Weighted sum of domain features (ahd offline planning proposer).
 
-h = 1 * goals + 0.317 * relaxed(hff) + 1 * count(calibrated,-)
+h = 0.0657 * relaxed(hff) + 0.447 * count(calibrated,-) + 1 * count(power_avail,+)
 """
-# ahd-terms: [["goals", 1.0], ["relaxed(hff)", 0.317], ["count(calibrated,-)", 1.0]]
-# ahd-features: {"goals": ["goals", [], []], "relaxed(hff)": ["relaxed", ["hff"], []], "count(calibrated,-)": ["count", ["calibrated", "-"], []]}
+# ahd-terms: [["relaxed(hff)", 0.0657], ["count(calibrated,-)", 0.447], ["count(power_avail,+)", 1.0]]
+# ahd-features: {"relaxed(hff)": ["relaxed", ["hff"], []], "count(calibrated,-)": ["count", ["calibrated", "-"], []], "count(power_avail,+)": ["count", ["power_avail", "+"], []]}
 
 from ahd.planners.features import relaxed_plan_length
 
-W_GOALS = 1.0
-W_RELAXED_HFF = 0.317
-W_COUNT_CALIBRATED = 1.0
+W_RELAXED_HFF = 0.0657
+W_COUNT_CALIBRATED = 0.447
+W_COUNT_POWER_AVAIL = 1.0
 
 
 def init(task):
     data = task.data
     data["f_count_calibrated"] = sum(1 for a in task.facts if a[0] == 'calibrated')
-
-
-def f_goals(state, task):
-    """goals"""
-    return len(task.goal - state) + len(task.goal_negative & state)
 
 
 def f_relaxed_hff(state, task):
@@ -41,5 +38,10 @@ def f_count_calibrated(state, task):
     return task.data["f_count_calibrated"] - sum(1 for a in state if a[0] == 'calibrated')
 
 
+def f_count_power_avail(state, task):
+    """count(power_avail,+)"""
+    return sum(1 for a in state if a[0] == 'power_avail')
+
+
 def h(state, task):
-    return W_GOALS * f_goals(state, task) + W_RELAXED_HFF * f_relaxed_hff(state, task) + W_COUNT_CALIBRATED * f_count_calibrated(state, task)
+    return W_RELAXED_HFF * f_relaxed_hff(state, task) + W_COUNT_CALIBRATED * f_count_calibrated(state, task) + W_COUNT_POWER_AVAIL * f_count_power_avail(state, task)

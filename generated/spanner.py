@@ -1,7 +1,8 @@
 # --------------------------------------------------------------------------------------------------
-# Exported by ahd evolve on 2026-12-07 11:59 UTC.
-# Run: /tmp/evo/plan-spanner   Domain: spanner   Candidate: 23   Round: 7
-# Held-out tasks solved: 32/32 (goal count 32/32); limits 20000 expansions, 2 s per task
+# Exported by ahd evolve on 2026-12-08 02:27 UTC.
+# Run: /tmp/evo2/plan-spanner   Domain: spanner   Candidate: 58   Round: 17
+# Held-out tasks solved: 32/32 (goal count 26/32); limits 20000 expansions, 2 s per task
+# ahd-search: eager
 # Usage:
 #   ahd plan DOMAIN.pddl PROBLEM.pddl --heuristic THIS_FILE.py
 #   ahd.planners.solve(domain, problem, heuristic='THIS_FILE.py')
@@ -9,24 +10,20 @@
 
 """Weighted sum of domain features (ahd offline planning proposer).
 
-h = 1 * goals + 0.377 * count(at,+) + 0.67 * count(usable,-)
+h = 0.405 * relaxed(hff) + 1 * count(at,+)
 """
-# ahd-terms: [["goals", 1.0], ["count(at,+)", 0.377], ["count(usable,-)", 0.67]]
-# ahd-features: {"goals": ["goals", [], []], "count(at,+)": ["count", ["at", "+"], []], "count(usable,-)": ["count", ["usable", "-"], []]}
+# ahd-terms: [["relaxed(hff)", 0.405], ["count(at,+)", 1.0]]
+# ahd-features: {"relaxed(hff)": ["relaxed", ["hff"], []], "count(at,+)": ["count", ["at", "+"], []]}
 
-W_GOALS = 1.0
-W_COUNT_AT = 0.377
-W_COUNT_USABLE = 0.67
+from ahd.planners.features import relaxed_plan_length
 
-
-def init(task):
-    data = task.data
-    data["f_count_usable"] = sum(1 for a in task.facts if a[0] == 'usable')
+W_RELAXED_HFF = 0.405
+W_COUNT_AT = 1.0
 
 
-def f_goals(state, task):
-    """goals"""
-    return len(task.goal - state) + len(task.goal_negative & state)
+def f_relaxed_hff(state, task):
+    """relaxed(hff)"""
+    return relaxed_plan_length(state, task)
 
 
 def f_count_at(state, task):
@@ -34,10 +31,5 @@ def f_count_at(state, task):
     return sum(1 for a in state if a[0] == 'at')
 
 
-def f_count_usable(state, task):
-    """count(usable,-)"""
-    return task.data["f_count_usable"] - sum(1 for a in state if a[0] == 'usable')
-
-
 def h(state, task):
-    return W_GOALS * f_goals(state, task) + W_COUNT_AT * f_count_at(state, task) + W_COUNT_USABLE * f_count_usable(state, task)
+    return W_RELAXED_HFF * f_relaxed_hff(state, task) + W_COUNT_AT * f_count_at(state, task)
